@@ -1,0 +1,196 @@
+"""How a chapter declares its checks.
+
+A check is a probe (runs inside the sandbox, with the submission imported, and records cases) plus
+a comparison (runs outside, in the grader, on the student's and the reference's cases)::
+
+    from grader.checks import ChapterSpec, check
+    from grader.judges import close
+
+    CHAPTER = ChapterSpec(title="Fundamentals", module="fundamentals")
+
+    @check(points=2, compare=close(rtol=0), forbid=["count_params"], reference="oracle")
+    def dense_params(sub, ctx):
+        "Parameters of a Dense layer."
+        for n_in, units in [(3, 32), (32, 10)]:
+            ctx.case(f"dense_params({n_in}, {units})", sub.dense_params, n_in, units)
+
+Check modules are trusted code: the grader imports them to learn points and comparisons, and
+sends their source into the sandbox to run the probes. They must not import TensorFlow at
+module level (the grader never imports it); probes import it inside, where it is already warm.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import traceback
+import types
+import zlib
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from grader.judges import Compare, exact
+from grader.models import Case, Observation
+
+Probe = Callable[[types.ModuleType, "ProbeContext"], None]
+
+
+class ChapterSpec(BaseModel):
+    """The chapter's own declaration, in `exercises/chapterN/checks.py` as `CHAPTER`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    title: str
+    module: str = Field(description="the student's module, e.g. 'fundamentals' for fundamentals.py")
+    summary: str = ""
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    description: str
+    points: float
+    probe: Probe
+    compare: Compare
+    hidden: bool = False
+    partial: bool = True
+    forbid: tuple[str, ...] = ()
+    reference: str = "solution"
+
+
+def check(
+    *,
+    points: float,
+    compare: Compare = exact(),
+    partial: bool = True,
+    forbid: list[str] | tuple[str, ...] = (),
+    reference: str = "solution",
+) -> Callable[[Probe], Check]:
+    """Declare a check from its probe.
+
+    points: full marks; with `partial` the share of cases that match earns its share of points.
+    compare: how a student's case value is compared with the reference's (see grader.judges).
+    forbid: names the submission's source may not use (attribute, name or import), checked with ast.
+    reference: module of `solutions/chapterN/` the reference observation comes from; "solution"
+        is the reference solution itself, another name (e.g. "oracle") a module built on Keras.
+    A check defined in `solutions/chapterN/hidden_checks.py` is hidden.
+    """
+
+    def wrap(probe: Probe) -> Check:
+        doc = (probe.__doc__ or probe.__name__).strip().splitlines()[0]
+        return Check(
+            name=probe.__name__,
+            description=doc,
+            points=float(points),
+            probe=probe,
+            compare=compare,
+            partial=partial,
+            forbid=tuple(forbid),
+            reference=reference,
+        )
+
+    return wrap
+
+
+def checks_in(module: types.ModuleType, *, hidden: bool) -> list[Check]:
+    """The checks a module defines, in definition order."""
+    found = [v for v in vars(module).values() if isinstance(v, Check)]
+    if hidden:
+        found = [_replace(c, hidden=True) for c in found]
+    return found
+
+
+def _replace(c: Check, **changes: Any) -> Check:
+    return Check(**{**c.__dict__, **changes})
+
+
+def load_source(name: str, source: str, filename: str) -> types.ModuleType:
+    """Execute a check module's source as a fresh module (no sys.modules, no file needed)."""
+    module = types.ModuleType(name)
+    module.__file__ = filename
+    exec(compile(source, filename, "exec"), module.__dict__)
+    return module
+
+
+def seed_for(seed: int, check_name: str) -> np.random.SeedSequence:
+    """The same seed and check always give the same inputs, whatever order checks run in."""
+    return np.random.SeedSequence([seed, zlib.crc32(check_name.encode())])
+
+
+@dataclass
+class ProbeContext:
+    """What a probe gets besides the module under test: seeded randomness and a case recorder."""
+
+    check: str
+    seed: int
+    cases: list[Case] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.rng = np.random.default_rng(seed_for(self.seed, self.check))
+
+    def case(self, label: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Call `fn`, record its result (or the exception it raised) under `label`; return it."""
+        try:
+            value = fn(*args, **kwargs)
+        except Exception as exc:  # the student's failure is data
+            self.cases.append(Case(label=label, error=describe(exc)))
+            return None
+        self.cases.append(Case(label=label, value=to_plain(value)))
+        return value
+
+    def record(self, label: str, value: Any) -> None:
+        """Record a value the probe computed itself (e.g. the output of a model it built)."""
+        self.cases.append(Case(label=label, value=to_plain(value)))
+
+
+def run_probe(chk: Check, module: types.ModuleType | None, seed: int) -> Observation:
+    """Run one probe; every exception becomes part of the observation."""
+    ctx = ProbeContext(check=chk.name, seed=seed)
+    start = time.perf_counter()
+    error = None
+    try:
+        chk.probe(module, ctx)
+    except Exception as exc:
+        error = describe(exc)
+    return Observation(
+        check=chk.name, cases=ctx.cases, error=error, seconds=time.perf_counter() - start
+    )
+
+
+def describe(exc: BaseException) -> str:
+    """One line a student can act on: type, message and the line of their code that raised."""
+    where = ""
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if os.path.dirname(frame.filename) == os.getcwd():  # the sandbox runs in the scratch
+            where = f" ({os.path.basename(frame.filename)}, line {frame.lineno}: {frame.line})"
+            break
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    name = type(exc).__name__
+    return f"{name}: {text}{where}" if text else f"{name}{where}"
+
+
+def to_plain(value: Any) -> Any:
+    """Numbers, lists, dicts and strings only: what JSON carries and a judge can trust."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value)
+    if isinstance(value, dict):
+        return {str(k): to_plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_plain(v) for v in value]
+    if hasattr(value, "numpy"):  # tf / keras tensors
+        value = value.numpy()
+    if isinstance(value, np.ndarray) or hasattr(value, "__array__"):
+        array = np.asarray(value)
+        if array.dtype == object:
+            raise TypeError(f"cannot grade an array of Python objects ({array.shape})")
+        if array.dtype.kind == "b":
+            return array.tolist()
+        return array.astype(float).tolist() if array.dtype.kind == "f" else array.tolist()
+    raise TypeError(f"cannot grade a value of type {type(value).__name__}")

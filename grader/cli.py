@@ -1,0 +1,141 @@
+"""The `grade` command. Each command parses, calls one library function, renders, exits."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from grader.course import Course, find_course
+from grader.errors import ExitCode, GraderError
+from grader.grading import DEFAULT_SEED
+from grader.render import submission_text
+from grader.session import Session
+from grader.submission import read_submission
+from grader.validate import validate_chapter, verdicts_json
+
+
+def _one_line_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """A user error is one line on stderr and a fixed exit code, never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except GraderError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(int(exc.exit_code))
+
+    return wrapper
+
+
+class ChapterFirst(click.Group):
+    """`grade chapter1 ...` is short for `grade check chapter1 ...`."""
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):  # noqa: ANN201
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            return "check", self.commands["check"], args
+        return super().resolve_command(ctx, args)
+
+
+course_option = click.option(
+    "--course", type=click.Path(file_okay=False, path_type=Path), default=None,
+    help="Course folder (holding exercises/). Default: $TF_GRADER_COURSE, else the nearest "
+    "folder up from here that holds exercises/.",
+)  # fmt: skip
+seed_option = click.option(
+    "--seed", type=int, default=DEFAULT_SEED, show_default=True,
+    help="Seed of the inputs the checks try; the same seed gives the same score.",
+)  # fmt: skip
+
+
+def _course(path: Path | None) -> Course:
+    if path is None:
+        return find_course()
+    if not (path / "exercises").is_dir():
+        raise GraderError(f"{path} holds no exercises/ folder")
+    return Course(path.resolve())
+
+
+@click.group(cls=ChapterFirst, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="tf-grader")
+def main() -> None:
+    """Grade TensorFlow/Keras exercises.
+
+    \b
+      grade chapter1                      grade your exercises/chapter1/
+      grade chapter1 --submission f.py    grade a file or folder elsewhere
+      grade list                          chapters and their checks
+      grade validate                      references score full marks, stubs zero
+
+    Exit codes: 0 the run completed (whatever the score), 1 validation failed,
+    2 bad input (no such chapter, unreadable submission), 3 the sandbox could not start.
+    """
+
+
+@main.command("check")
+@click.argument("chapter")
+@click.option("--submission", type=click.Path(path_type=Path), default=None,
+              help="A .py file or a folder holding the chapter's module. Default: exercises/CHAPTER/.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result model as JSON.")
+@seed_option
+@course_option
+@_one_line_errors
+def check_cmd(chapter: str, submission: Path | None, as_json: bool, seed: int, course: Path | None) -> None:
+    """Grade one chapter: your exercises/CHAPTER/, or --submission PATH."""
+    the_course = _course(course)
+    chap = the_course.chapter(chapter)
+    path = submission if submission is not None else chap.exercise_dir
+    work = read_submission(path, chap.module_file)
+    with Session(the_course, seed=seed) as session:
+        result = session.grade(chap, work)
+    if as_json:
+        click.echo(result.model_dump_json(indent=2))
+    else:
+        click.echo(submission_text(result, title=chap.spec.title,
+                                   hidden_exist=chap.hidden_checks_file is not None))
+
+
+@main.command("list")
+@course_option
+@_one_line_errors
+def list_cmd(course: Path | None) -> None:
+    """List the chapters and their checks."""
+    the_course = _course(course)
+    for chap in the_course.chapters.values():
+        points = sum(c.points for c in chap.checks)
+        click.echo(click.style(f"{chap.name}  {chap.spec.title}  ({points:g} points)", bold=True))
+        for c in chap.checks:
+            tag = " hidden" if c.hidden else ""
+            click.echo(f"  {c.name:<24} {c.points:>4g}{tag:<7}  {c.description}")
+
+
+@main.command("validate")
+@click.argument("chapters", nargs=-1)
+@click.option("--json", "as_json", is_flag=True, help="Print the verdicts as JSON.")
+@seed_option
+@course_option
+@_one_line_errors
+def validate_cmd(chapters: tuple[str, ...], as_json: bool, seed: int, course: Path | None) -> None:
+    """Check the course: every reference solution scores full marks, every stub zero, and every
+    planted mistake loses the points it should. Exit 1 if any does not."""
+    the_course = _course(course)
+    chosen = [the_course.chapter(n) for n in chapters] or list(the_course.chapters.values())
+    verdicts = []
+    with Session(the_course, seed=seed) as session:
+        for chap in chosen:
+            for v in validate_chapter(session, chap):
+                verdicts.append(v)
+                if not as_json:
+                    mark = click.style("ok  ", fg="green") if v.ok else click.style("FAIL", fg="red")
+                    line = f"{mark} {v.chapter} {v.case}: {v.score:g}/{v.max_score:g}"
+                    click.echo(line + (f"  {v.problem}" if v.problem else ""))
+    if as_json:
+        click.echo(verdicts_json(verdicts))
+    failed = [v for v in verdicts if not v.ok]
+    if not as_json:
+        click.echo(f"{len(verdicts) - len(failed)} of {len(verdicts)} validations passed")
+    sys.exit(ExitCode.FAILED if failed else ExitCode.OK)

@@ -1,0 +1,218 @@
+"""Grading one submission: observe it in the sandbox, observe the reference, judge outside.
+
+`grade chapterN` and `grade batch` both call `grade_submission`, with the same limits and judges,
+so a local check never disagrees with the batch grade.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+from dataclasses import dataclass, field
+
+from pydantic import TypeAdapter, ValidationError
+
+from grader.checks import Check
+from grader.course import Chapter
+from grader.errors import BadInput
+from grader.judges import judge_cases
+from grader.models import (
+    CheckResult,
+    ChildEvent,
+    Environment,
+    Job,
+    JobEnd,
+    Limits,
+    ModuleImported,
+    Observation,
+    ProbeCall,
+    ProbeStarted,
+    SubmissionResult,
+    SubmissionStatus,
+)
+from grader.sandbox.client import Worker
+from grader.submission import Submission, names_used, syntax_error
+
+DEFAULT_SEED = 2026
+HIDDEN_FILES = ("hidden_checks.py",)
+_EVENT = TypeAdapter(ChildEvent)
+
+
+@dataclass
+class Observed:
+    """What came back from one sandboxed run, parsed and validated."""
+
+    observations: dict[str, Observation] = field(default_factory=dict)
+    import_errors: dict[str, str] = field(default_factory=dict)
+    last_started: str | None = None
+    malformed: int = 0
+
+
+def parse_events(text: str) -> Observed:
+    """Parse the child's JSON lines. Anything malformed is counted, never trusted; the first
+    observation of a check wins."""
+    seen = Observed()
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        try:
+            event = _EVENT.validate_python(json.loads(line))
+        except (ValueError, ValidationError):
+            seen.malformed += 1
+            continue
+        if isinstance(event, ProbeStarted):
+            seen.last_started = event.check
+        elif isinstance(event, ModuleImported):
+            if event.error:
+                seen.import_errors.setdefault(event.module, event.error)
+        else:
+            seen.observations.setdefault(event.check, event)
+    return seen
+
+
+def observe(
+    worker: Worker,
+    files: dict[str, str],
+    chapter: Chapter,
+    calls: list[ProbeCall],
+    seed: int,
+    limits: Limits,
+) -> tuple[Observed, JobEnd]:
+    job = Job(
+        files=files, check_sources=chapter.check_sources, calls=calls, seed=seed, limits=limits
+    )
+    end = worker.run(job)
+    return parse_events(end.events), end
+
+
+def reference_observations(
+    chapter: Chapter, worker: Worker, *, seed: int, limits: Limits
+) -> dict[str, Observation]:
+    """The same probes, run on the reference modules of `solutions/chapterN/`.
+
+    Computed once per run (a batch reuses them for every submission)."""
+    if chapter.solution_dir is None:
+        raise BadInput(f"{chapter.name} has no solutions/ folder to take reference behaviour from")
+    files = {
+        p.name: p.read_text()
+        for p in sorted(chapter.solution_dir.glob("*.py"))
+        if p.name not in HIDDEN_FILES
+    }
+    calls = [
+        ProbeCall(check=c.name, module=chapter.spec.module if c.reference == "solution" else c.reference)
+        for c in chapter.checks
+    ]
+    seen, end = observe(worker, files, chapter, calls, seed, limits)
+    missing = [c.name for c in chapter.checks if c.name not in seen.observations]
+    for name in missing:  # judged as "the reference could not be observed": an instructor's bug
+        why = _ended(end, seen, len(calls)) or "no observation"
+        seen.observations[name] = Observation(check=name, error=why)
+    return seen.observations
+
+
+def grade_submission(
+    chapter: Chapter,
+    submission: Submission,
+    worker: Worker,
+    reference: dict[str, Observation],
+    *,
+    seed: int = DEFAULT_SEED,
+    limits: Limits = Limits(),
+) -> SubmissionResult:
+    start = time.monotonic()
+    env = Environment(
+        seed=seed,
+        **worker.info.model_dump(include={"python", "tensorflow", "keras", "numpy", "device"}),
+        isolation=worker.plan.isolation,
+        limits=limits,
+    )
+
+    def result(status: SubmissionStatus, checks: list[CheckResult], **extra) -> SubmissionResult:  # noqa: ANN003
+        return SubmissionResult(
+            chapter=chapter.name, submission=submission.label, status=status, checks=checks,
+            environment=env, seconds=round(time.monotonic() - start, 3), **extra,
+        )  # fmt: skip
+
+    bad_syntax = syntax_error(submission.source)
+    if bad_syntax:
+        return result(
+            "syntax_error",
+            [_zero(c, bad_syntax) for c in chapter.checks],
+            messages=[f"{chapter.module_file}: {bad_syntax}; nothing could run"],
+        )
+    used = names_used(submission.source)
+    calls = [ProbeCall(check=c.name, module=chapter.spec.module) for c in chapter.checks]
+    seen, end = observe(
+        worker, {chapter.module_file: submission.source}, chapter, calls, seed, limits
+    )
+    ended = _ended(end, seen, len(calls))
+    messages = [f"could not import {m}.py: {e}" for m, e in seen.import_errors.items()]
+    if seen.malformed:
+        messages.append(f"{seen.malformed} malformed line(s) on the result channel were ignored")
+    if ended:
+        messages.append(ended)
+    checks = []
+    for chk in chapter.checks:
+        banned = sorted(set(chk.forbid) & used)
+        if banned:
+            checks.append(_zero(chk, f"uses {', '.join(banned)}, which this exercise forbids"))
+            continue
+        mine = seen.observations.get(chk.name)
+        if mine is None:
+            checks.append(_zero(chk, _why_missing(seen, ended)))
+            continue
+        checks.append(_judge(chk, mine, reference[chk.name]))
+    status: SubmissionStatus = "completed"
+    if end.timed_out:
+        status = "timed_out"
+    elif end.out_of_memory:
+        status = "out_of_memory"
+    elif len(seen.observations) < len(chapter.checks) and not seen.import_errors:
+        status = "crashed"
+    return result(status, checks, messages=messages, output_tail=end.output_tail)
+
+
+def _judge(chk: Check, mine: Observation, ref: Observation) -> CheckResult:
+    share, status, feedback = judge_cases(mine, ref, chk.compare, chk.partial)
+    return CheckResult(
+        name=chk.name, description=chk.description, points=chk.points,
+        score=round(chk.points * share, 4), hidden=chk.hidden, status=status,
+        feedback=feedback, seconds=round(mine.seconds, 4),
+    )  # fmt: skip
+
+
+def _zero(chk: Check, why: str) -> CheckResult:
+    return CheckResult(
+        name=chk.name, description=chk.description, points=chk.points, score=0.0,
+        hidden=chk.hidden, status="failed", feedback=[why],
+    )  # fmt: skip
+
+
+def _ended(end: JobEnd, seen: Observed, expected: int) -> str | None:
+    """Why the sandboxed process stopped early, in words, or None if it finished normally."""
+    where = f" while running check {seen.last_started}" if seen.last_started else " while importing"
+    if end.timed_out:
+        return f"stopped: the wall-time limit was reached{where}"
+    if end.out_of_memory:
+        return f"stopped: out of memory{where}"
+    if end.result_overflow:
+        return f"stopped: the results grew past their size limit{where}"
+    if end.signal == signal.SIGXCPU:
+        return f"stopped: the CPU-time limit was reached{where}"
+    if end.signal is not None:
+        return f"the process was killed by signal {end.signal}{where}"
+    if end.exit_code is None:
+        return f"the sandbox lost the process ({end.output_tail})"
+    if end.exit_code != 0 or len(seen.observations) < expected:
+        return f"the process exited with code {end.exit_code}{where}"
+    return None
+
+
+def _why_missing(seen: Observed, ended: str | None) -> str:
+    if seen.import_errors:
+        module, error = next(iter(seen.import_errors.items()))
+        return f"{module}.py could not be imported: {error}"
+    if ended:
+        return ended
+    return "not run: the process ended before this check (it exited early)"

@@ -1,0 +1,158 @@
+"""Data that crosses a boundary: sandbox <-> grader, grader <-> renderers and files.
+
+Every model is frozen and forbids unknown fields, so a malformed message from the sandbox is a
+validation error (turned into a failed check), never silently accepted data.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# --- what a probe observes, inside the sandbox -------------------------------------------------
+
+
+class Case(Model):
+    """One input the probe tried and what the code under test did with it."""
+
+    label: str = Field(description="the call as a student reads it, e.g. dense_params(3, 32)")
+    value: Any = Field(default=None, description="plain JSON data: numbers, lists, dicts, str")
+    error: str | None = Field(default=None, description="exception raised by the code under test")
+
+
+class Observation(Model):
+    kind: Literal["observation"] = "observation"
+    check: str
+    cases: list[Case] = []
+    error: str | None = Field(default=None, description="the probe could not run at all")
+    seconds: float = 0.0
+
+
+class ProbeStarted(Model):
+    kind: Literal["started"] = "started"
+    check: str
+
+
+class ModuleImported(Model):
+    kind: Literal["imported"] = "imported"
+    module: str
+    error: str | None = None
+
+
+ChildEvent = Annotated[Observation | ProbeStarted | ModuleImported, Field(discriminator="kind")]
+
+
+# --- the job a worker runs, and how it ended ----------------------------------------------------
+
+
+class Limits(Model):
+    """Per-submission limits; every field is enforced by the kernel or by the worker's clock."""
+
+    wall_s: float = Field(default=60.0, description="wall time for the whole submission")
+    check_s: float = Field(default=20.0, description="soft wall time for one check")
+    cpu_s: int = Field(default=120, description="CPU seconds (RLIMIT_CPU)")
+    memory_mb: int = Field(default=2048, description="memory on top of the warm worker's")
+    processes: int = Field(default=256, description="processes and threads (RLIMIT_NPROC)")
+    file_mb: int = Field(default=16, description="largest file the submission may write")
+    output_kb: int = Field(default=64, description="stdout/stderr kept for the report")
+    result_mb: int = Field(default=32, description="largest observation stream accepted")
+
+
+class ProbeCall(Model):
+    check: str
+    module: str = Field(description="module passed to the probe: the submission or a reference")
+
+
+class Job(Model):
+    files: dict[str, str] = Field(description="file name -> source, written to a private scratch")
+    check_sources: dict[str, str] = Field(description="module name -> source of check modules")
+    calls: list[ProbeCall]
+    seed: int
+    limits: Limits
+
+
+class JobEnd(Model):
+    """How the sandboxed process ended, as the worker saw it (never as the submission says)."""
+
+    events: str = Field(description="raw JSON lines the child wrote on the result channel")
+    exit_code: int | None = None
+    signal: int | None = None
+    timed_out: bool = False
+    out_of_memory: bool = False
+    result_overflow: bool = False
+    output_tail: str = ""
+    seconds: float = 0.0
+
+
+class WorkerInfo(Model):
+    """What a warm worker reports once TensorFlow is imported."""
+
+    python: str
+    tensorflow: str
+    keras: str
+    numpy: str
+    device: str
+    uid: int | None = Field(description="uid submissions run as; None when privileges stay")
+
+
+# --- results, outside ---------------------------------------------------------------------------
+
+
+CheckStatus = Literal["passed", "partial", "failed", "error"]
+
+
+class CheckResult(Model):
+    name: str
+    description: str
+    points: float
+    score: float
+    hidden: bool
+    status: CheckStatus
+    feedback: list[str] = []
+    seconds: float = 0.0
+
+
+SubmissionStatus = Literal[
+    "completed", "syntax_error", "timed_out", "out_of_memory", "crashed", "unreadable"
+]
+
+
+class Environment(Model):
+    seed: int
+    python: str = ""
+    tensorflow: str = ""
+    keras: str = ""
+    numpy: str = ""
+    device: str = ""
+    isolation: list[str] = Field(default=[], description="the protections that were in force")
+    limits: Limits = Limits()
+
+
+class SubmissionResult(Model):
+    chapter: str
+    submission: str
+    status: SubmissionStatus
+    checks: list[CheckResult] = []
+    messages: list[str] = Field(default=[], description="what went wrong outside any one check")
+    output_tail: str = ""
+    environment: Environment
+    seconds: float = 0.0
+    score: float = Field(default=0.0, description="sum of the checks' scores; derived")
+    max_score: float = Field(default=0.0, description="sum of the checks' points; derived")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _totals(cls, data: Any) -> Any:
+        """Totals are derived from the checks, whatever a caller or a file says."""
+        if isinstance(data, dict):
+            checks = [CheckResult.model_validate(c) for c in data.get("checks", [])]
+            data = {**data, "checks": checks}
+            data["score"] = round(sum(c.score for c in checks), 4)
+            data["max_score"] = round(sum(c.points for c in checks), 4)
+        return data

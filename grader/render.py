@@ -1,0 +1,55 @@
+"""Terminal views of results. They only render the models; they decide nothing."""
+
+from __future__ import annotations
+
+import click
+
+from grader.models import CheckResult, SubmissionResult
+
+_MARK = {"passed": ("PASS", "green"), "partial": ("PART", "yellow"), "failed": ("FAIL", "red"),
+         "error": ("ERR ", "magenta")}  # fmt: skip
+OUTPUT_LINES = 8
+
+
+def _points(value: float) -> str:
+    return f"{value:g}"
+
+
+def _check_lines(c: CheckResult, width: int) -> list[str]:
+    word, colour = _MARK[c.status]
+    name = c.name + (" (hidden)" if c.hidden else "")
+    score = f"{_points(c.score)}/{_points(c.points)}"
+    lines = [f"  {click.style(word, fg=colour, bold=True)}  {name:<{width}} {score:>7}  {c.description}"]
+    lines += [f"        {line}" for line in c.feedback]
+    return lines
+
+
+def submission_text(result: SubmissionResult, *, title: str, hidden_exist: bool) -> str:
+    width = max([len(c.name) + (9 if c.hidden else 0) for c in result.checks] + [10])
+    lines = [click.style(f"{result.chapter} · {title}", bold=True), f"submission: {result.submission}", ""]
+    for c in result.checks:
+        lines += _check_lines(c, width)
+    lines.append("")
+    public = [c for c in result.checks if not c.hidden]
+    hidden = [c for c in result.checks if c.hidden]
+    total = f"Score: {_points(result.score)}/{_points(result.max_score)}"
+    if hidden:
+        total += (f"  (public {_points(sum(c.score for c in public))}/{_points(sum(c.points for c in public))}, "
+                  f"hidden {_points(sum(c.score for c in hidden))}/{_points(sum(c.points for c in hidden))})")
+    lines.append(click.style(total, bold=True))
+    if not hidden_exist:
+        passed = all(c.status == "passed" for c in public)
+        lines.append(("All public checks passed" if passed else "Public checks only")
+                     + "; hidden checks run at grading time.")
+    if result.status != "completed":
+        lines.append(click.style(f"status: {result.status.replace('_', ' ')}", fg="red"))
+    lines += [f"note: {m}" for m in result.messages]
+    if result.output_tail.strip():
+        tail = result.output_tail.rstrip().splitlines()[-OUTPUT_LINES:]
+        lines += ["", "your code printed (last lines):", *[f"  | {t}" for t in tail]]
+    env = result.environment
+    lines += ["", click.style("sandbox: " + "; ".join(env.isolation), dim=True)]
+    lines.append(click.style(
+        f"seed {env.seed} · TensorFlow {env.tensorflow} · Keras {env.keras} · NumPy {env.numpy} · "
+        f"Python {env.python} · device {env.device} · {result.seconds:.1f} s", dim=True))  # fmt: skip
+    return "\n".join(lines)

@@ -1,0 +1,219 @@
+"""The warm worker: imports TensorFlow once, then forks a fresh child per job.
+
+Runs inside the sandbox (`python -m grader.sandbox.worker`). Reads one Job per line on stdin,
+answers one JobEnd per line on the stdout it was started with. Submission code never runs in
+this process, only in children, which it times, watches and kills with everything they spawned.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from grader.models import Job, JobEnd, WorkerInfo
+from grader.sandbox import child
+
+POLL_S = 0.2
+
+
+def main() -> None:
+    replies = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)  # whatever else prints goes to stderr, never onto the reply channel
+    uid = int(os.environ["TF_GRADER_UID"]) if os.environ.get("TF_GRADER_UID") else None
+    device = os.environ.get("TF_GRADER_DEVICE", "cpu")
+    import keras  # noqa: F401  the import every submission would otherwise pay
+    import numpy
+    import tensorflow as tf
+
+    info = WorkerInfo(
+        python=sys.version.split()[0],
+        tensorflow=tf.__version__,
+        keras=keras.__version__,
+        numpy=numpy.__version__,
+        device=device,
+        uid=uid,
+    )
+    replies.write(info.model_dump_json() + "\n")
+    for line in sys.stdin:
+        end = run_job(Job.model_validate_json(line), uid)
+        replies.write(end.model_dump_json() + "\n")
+
+
+def run_job(job: Job, uid: int | None) -> JobEnd:
+    scratch = Path(tempfile.mkdtemp(prefix="job-", dir="/tmp" if _in_sandbox() else None))
+    read_end, write_end = os.pipe()
+    memory_base = _vm_size(os.getpid())
+    start = time.monotonic()
+    pid = os.fork()
+    if pid == 0:  # the child never returns here
+        try:
+            os.close(read_end)
+            child.run(job, write_end, scratch, uid, memory_base)
+            os._exit(0)
+        except BaseException:
+            os._exit(70)
+    os.close(write_end)
+    data, overflow, timed_out, oom, status = _watch(pid, read_end, job, uid, start)
+    _kill_job(pid, uid)
+    if status is None:
+        _, status = os.waitpid(pid, 0)
+    data += _drain(read_end, (job.limits.result_mb << 20) - len(data))
+    os.close(read_end)
+    output = _tail(scratch / child.OUTPUT_FILE, job.limits.output_kb << 10)
+    shutil.rmtree(scratch, ignore_errors=True)
+    return JobEnd(
+        events=data.decode("utf-8", "replace"),
+        exit_code=os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
+        signal=os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
+        timed_out=timed_out,
+        out_of_memory=oom,
+        result_overflow=overflow,
+        output_tail=output,
+        seconds=time.monotonic() - start,
+    )
+
+
+def _watch(pid: int, fd: int, job: Job, uid: int | None, start: float):  # noqa: ANN202
+    """Read the child's events until it exits, runs out of time, memory or result space."""
+    data = bytearray()
+    limit = job.limits.result_mb << 20
+    memory = (job.limits.memory_mb << 20) + _status_kb(os.getpid(), "VmRSS")
+    overflow = timed_out = oom = False
+    status = None
+    while True:
+        if time.monotonic() - start > job.limits.wall_s:
+            timed_out = True
+            break
+        ready, _, _ = select.select([fd], [], [], POLL_S)
+        if ready:
+            chunk = os.read(fd, 1 << 16)
+            data += chunk
+            if len(data) > limit:
+                overflow = True
+                break
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        status = None
+        if sum(_pss(p) for p in _job_pids(pid, uid)) > memory:  # shared mmaps slip past RLIMIT_AS
+            oom = True
+            break
+    return data[:limit], overflow, timed_out, oom, status
+
+
+def _in_sandbox() -> bool:
+    return os.environ.get("TF_GRADER_PIDNS") == "1"
+
+
+def _job_pids(pid: int, uid: int | None) -> list[int]:
+    """Every process of the job: in our own PID namespace that is everything but init and us;
+    elsewhere, the child's session and, when we dropped privileges, every process of its uid."""
+    me, found = os.getpid(), []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) in (1, me):
+            continue
+        other = int(entry)
+        if _in_sandbox() or other == pid:
+            found.append(other)
+            continue
+        try:
+            if os.getsid(other) == pid or (uid is not None and os.stat(f"/proc/{entry}").st_uid == uid):
+                found.append(other)
+        except OSError:
+            pass
+    return found
+
+
+def _kill_job(pid: int, uid: int | None) -> None:
+    """SIGKILL the job's whole tree, daemons and fork bombs included, until nothing is left."""
+    for _ in range(100):
+        pids = [p for p in _job_pids(pid, uid) if not _is_zombie(p)]
+        if not pids:
+            return
+        for p in pids:
+            try:
+                os.kill(p, signal.SIGKILL)
+            except OSError:
+                pass
+        _reap()
+        time.sleep(0.01)
+
+
+def _reap() -> None:
+    """Collect our dead direct child; orphans go to the namespace's init, which reaps them."""
+    try:
+        while os.waitpid(-1, os.WNOHANG)[0] > 0:
+            pass
+    except ChildProcessError:
+        pass
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except OSError:
+        return True
+
+
+def _drain(fd: int, room: int) -> bytes:
+    """What is left in the pipe once every writer is dead (so EOF comes)."""
+    data = bytearray()
+    os.set_blocking(fd, False)
+    while room > 0:
+        try:
+            chunk = os.read(fd, min(room, 1 << 16))
+        except BlockingIOError:
+            break
+        if not chunk:
+            break
+        data += chunk
+        room -= len(chunk)
+    return bytes(data)
+
+
+def _status_kb(pid: int, field: str) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) << 10
+    except OSError:
+        pass
+    return 0
+
+
+def _pss(pid: int) -> int:
+    """Proportional set size: pages shared with the warm worker count in part, not in full."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) << 10
+    except OSError:
+        pass
+    return 0
+
+
+def _vm_size(pid: int) -> int:
+    return _status_kb(pid, "VmSize")
+
+
+def _tail(path: Path, size: int) -> str:
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            f.seek(max(0, f.tell() - size))
+            return f.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+"""Reading a submission from disk, and what can be learnt from its source without running it."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader.errors import BadInput
+
+MAX_SOURCE_BYTES = 1 << 20
+
+
+@dataclass(frozen=True)
+class Submission:
+    label: str  # what the report calls it: a path or a student id
+    source: str
+
+
+def read_submission(path: Path, module_file: str) -> Submission:
+    """A `.py` file, or a folder holding the chapter's module file."""
+    if path.is_dir():
+        file = path / module_file
+        if not file.is_file():
+            raise BadInput(f"{path} has no {module_file}")
+    elif path.is_file():
+        if path.suffix != ".py":
+            raise BadInput(f"{path} is not a Python file (.py) or a folder")
+        file = path
+    else:
+        raise BadInput(f"no such file or folder: {path}")
+    if file.stat().st_size > MAX_SOURCE_BYTES:
+        raise BadInput(f"{file} is larger than {MAX_SOURCE_BYTES >> 10} KiB")
+    try:
+        return Submission(label=str(file), source=file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadInput(f"cannot read {file}: {exc}") from exc
+
+
+def syntax_error(source: str) -> str | None:
+    """A one-line description of the first syntax error, or None."""
+    try:
+        ast.parse(source)
+    except SyntaxError as exc:
+        return f"SyntaxError on line {exc.lineno}: {exc.msg}"
+    except ValueError as exc:  # e.g. null bytes
+        return f"the source cannot be parsed: {exc}"
+    return None
+
+
+def names_used(source: str) -> set[str]:
+    """Every name, attribute and imported name in the source: what `forbid` is checked against.
+
+    Checked on the source, outside the sandbox, because a ban enforced by patching inside the
+    sandbox is a ban the submission can undo.
+    """
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Name):
+            found.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            found.add(node.attr)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                found.update(node.module.split("."))
+            for alias in node.names:
+                found.update(alias.name.split("."))
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            found.add(node.value)  # getattr(model, "count_params")
+    return found
