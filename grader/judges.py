@@ -125,25 +125,24 @@ def judge_cases(
         return 0.0, "failed", [student.error]
     by_label: dict[str, Case] = {c.label: c for c in student.cases}
     problems: list[str] = []
+    errors: set[str] = set()
     for ref in reference.cases:
         mine = by_label.get(ref.label)
         if mine is None:
             problems.append(f"{ref.label}: not run")
         elif mine.error:
             problems.append(f"{ref.label} raised {mine.error}")
+            errors.add(mine.error)
         else:
             found = compare(ref.value, mine.value)
             if found:
                 problems.append(f"{ref.label}: {found}")
-    total = len(reference.cases)
-    raised = {mine.error for ref in reference.cases if (mine := by_label.get(ref.label)) and mine.error}
-    if len(problems) == total > 1 and len(raised) == 1 and all(by_label.get(r.label) for r in reference.cases):
-        problems = [f"all {total} cases raised {raised.pop()}"]  # one line for an untouched stub
-    share = 0.0 if problems and len(problems) == 1 and problems[0].startswith("all ") else (total - len(problems)) / total
-    if not partial and problems:
-        share = 0.0
-    status: CheckStatus = "passed" if not problems else ("partial" if share > 0 else "failed")
+    total, failed = len(reference.cases), len(problems)
+    share = 0.0 if failed and not partial else (total - failed) / total
+    status: CheckStatus = "passed" if not failed else ("partial" if share > 0 else "failed")
+    if failed == total > 1 and len(errors) == 1 and len(student.cases) == total:
+        return share, status, [f"all {total} cases raised {errors.pop()}"]  # e.g. an untouched stub
     feedback = problems[:MAX_FEEDBACK]
-    if len(problems) > MAX_FEEDBACK:
-        feedback.append(f"... and {len(problems) - MAX_FEEDBACK} more of {total} cases")
+    if failed > MAX_FEEDBACK:
+        feedback.append(f"... and {failed - MAX_FEEDBACK} more of {total} cases")
     return share, status, feedback
