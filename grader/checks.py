@@ -35,6 +35,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from grader.judges import Compare, exact
 from grader.models import Case, Observation
 
+class CheckTimeout(BaseException):
+    """Raised by the sandbox's alarm; a BaseException so `except Exception` in a submission
+    does not swallow it, and re-raised past the places that turn student errors into data."""
+
+
 Probe = Callable[[types.ModuleType, "ProbeContext"], None]
 
 
@@ -135,7 +140,9 @@ class ProbeContext:
         """Call `fn`, record its result (or the exception it raised) under `label`; return it."""
         try:
             value = fn(*args, **kwargs)
-        except Exception as exc:  # the student's failure is data
+        except CheckTimeout:
+            raise
+        except BaseException as exc:  # the student's failure is data, sys.exit() included
             self.cases.append(Case(label=label, error=describe(exc)))
             return None
         self.cases.append(Case(label=label, value=to_plain(value)))
@@ -153,7 +160,9 @@ def run_probe(chk: Check, module: types.ModuleType | None, seed: int) -> Observa
     error = None
     try:
         chk.probe(module, ctx)
-    except Exception as exc:
+    except CheckTimeout:
+        raise
+    except BaseException as exc:
         error = describe(exc)
     return Observation(
         check=chk.name, cases=ctx.cases, error=error, seconds=time.perf_counter() - start
@@ -168,6 +177,8 @@ def describe(exc: BaseException) -> str:
             where = f" ({os.path.basename(frame.filename)}, line {frame.lineno}: {frame.line})"
             break
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    if isinstance(exc, MemoryError):
+        text = "out of memory (the sandbox's memory limit was reached)"
     name = type(exc).__name__
     return f"{name}: {text}{where}" if text else f"{name}{where}"
 

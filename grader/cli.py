@@ -139,3 +139,7 @@ def validate_cmd(chapters: tuple[str, ...], as_json: bool, seed: int, course: Pa
     if not as_json:
         click.echo(f"{len(verdicts) - len(failed)} of {len(verdicts)} validations passed")
     sys.exit(ExitCode.FAILED if failed else ExitCode.OK)
+
+
+if __name__ == "__main__":
+    main()

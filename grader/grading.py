@@ -164,7 +164,7 @@ def grade_submission(
             continue
         checks.append(_judge(chk, mine, reference[chk.name]))
     status: SubmissionStatus = "completed"
-    if end.timed_out:
+    if end.timed_out or any("timed out" in e for e in seen.import_errors.values()):
         status = "timed_out"
     elif end.out_of_memory:
         status = "out_of_memory"

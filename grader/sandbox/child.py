@@ -15,15 +15,11 @@ import sys
 import types
 from pathlib import Path
 
-from grader.checks import Check, checks_in, describe, load_source, run_probe, seed_for
+from grader.checks import Check, CheckTimeout, checks_in, describe, load_source, run_probe, seed_for
 from grader.models import Job, ModuleImported, Observation, ProbeStarted
 
 PR_SET_NO_NEW_PRIVS = 38
 OUTPUT_FILE = "output.log"
-
-
-class CheckTimeout(BaseException):
-    """Raised by the alarm; a BaseException so `except Exception` in a submission won't eat it."""
 
 
 def run(job: Job, result_fd: int, scratch: Path, uid: int | None, memory_base: int) -> None:

@@ -20,6 +20,7 @@ from grader.models import Job, JobEnd, WorkerInfo
 from grader.sandbox import child
 
 POLL_S = 0.2
+KILL_S = 10.0  # a fork bomb's processes take a while to die, each tearing down TF's memory
 
 
 def main() -> None:
@@ -132,7 +133,8 @@ def _job_pids(pid: int, uid: int | None) -> list[int]:
 
 def _kill_job(pid: int, uid: int | None) -> None:
     """SIGKILL the job's whole tree, daemons and fork bombs included, until nothing is left."""
-    for _ in range(100):
+    deadline = time.monotonic() + KILL_S
+    while time.monotonic() < deadline:
         pids = [p for p in _job_pids(pid, uid) if not _is_zombie(p)]
         if not pids:
             return
@@ -142,7 +144,7 @@ def _kill_job(pid: int, uid: int | None) -> None:
             except OSError:
                 pass
         _reap()
-        time.sleep(0.01)
+        time.sleep(0.02)
 
 
 def _reap() -> None:

@@ -1,0 +1,272 @@
+"""Public checks of chapter 2: three ways to build a model, merging branches, initialisers,
+and compile / fit / evaluate.
+
+Models are judged by what they do: the probe builds the student's model, copies the same
+deterministic weights into it as into the reference model (a weight's values depend only on its
+shape, so the order in which layers were created does not matter), and compares parameter
+counts, layer output shapes and predictions. Losses are judged by a short real `fit`.
+"""
+
+from grader.checks import ChapterSpec, check
+from grader.judges import close
+
+CHAPTER = ChapterSpec(
+    title="Building, compiling and training models",
+    module="models",
+    summary="Build one network with Sequential, the Functional API and a keras.Model subclass; "
+    "merge two branches; write a weight initialiser; pick the loss for integer or one-hot "
+    "labels and train with compile, fit and evaluate.",
+)
+
+# How far a statistic of the student's random weights may drift from the reference's, for
+# samples of about 50,000 weights (several standard errors of each statistic).
+STAT_TOLERANCE = {
+    "mean in std units": 0.03,
+    "variance x fan_in": 0.15,
+    "share within 1 std": 0.02,
+    "share within 2 std": 0.008,
+    "largest |w| / std": 0.02,
+}
+
+
+def _stats_or_close(expected, got):
+    """Statistics of random weights within STAT_TOLERANCE; everything else close()."""
+    if isinstance(expected, dict) and set(expected) & set(STAT_TOLERANCE):
+        if not isinstance(got, dict):
+            return f"expected weight statistics, got {got!r}"[:120]
+        for key, want in expected.items():
+            if key not in got:
+                return f"missing {key}"
+            have = got[key]
+            if key in STAT_TOLERANCE:
+                tol = STAT_TOLERANCE[key]
+                if not isinstance(have, (int, float)) or not abs(have - want) <= tol:
+                    return f"expected {key} {want:.4g} (+/- {tol:g}), got {have!r:.8}"
+            else:
+                found = close()(want, have)
+                if found:
+                    return f"{key}: {found}"
+        return None
+    return close()(expected, got)
+
+
+def _transplant(model, base):
+    """Give every weight values that depend only on `base` and the weight's shape."""
+    import numpy as np
+
+    for weight in model.weights:
+        shape = tuple(int(d) for d in weight.shape)
+        rng = np.random.default_rng([base, len(shape), *shape])
+        scale = 1.0 / np.sqrt(shape[0]) if len(shape) > 1 else 0.1
+        weight.assign((rng.normal(size=shape) * scale).astype("float32"))
+
+
+def _kind(model):
+    import keras
+
+    if isinstance(model, keras.Sequential):
+        return "Sequential"
+    if type(model).__name__ == "Functional":
+        return "Functional (keras.Model(inputs, outputs))"
+    if isinstance(model, keras.Model):
+        return "a subclass of keras.Model"
+    return type(model).__name__
+
+
+def _layer_shapes(model, n_features):
+    """Output shape of every layer, in the order data flows through them."""
+    import keras
+
+    if _kind(model) == "a subclass of keras.Model":  # trace call() to see its layers
+        inputs = keras.Input(shape=(n_features,))
+        model = keras.Model(inputs, model.call(inputs))
+    return [list(layer.output.shape) for layer in model.layers
+            if not isinstance(layer, keras.layers.InputLayer)]
+
+
+def _observe_model(ctx, label, build, x, base, shapes=True):
+    """Build once; record kind, parameters, layer output shapes, outputs with copied weights."""
+    built = {}
+
+    def make():
+        if "error" in built:
+            raise built["error"]
+        if "model" not in built:
+            try:
+                model = build()
+                model(x)  # builds a subclassed model's layers
+                _transplant(model, base)
+            except Exception as exc:
+                built["error"] = exc
+                raise
+            built["model"] = model
+        return built["model"]
+
+    ctx.case(f"{label}: kind of model", lambda: _kind(make()))
+    ctx.case(f"{label}: count_params()", lambda: make().count_params())
+    if shapes:
+        ctx.case(f"{label}: layer output shapes",
+                 lambda: _layer_shapes(make(), x.shape[1]))
+    ctx.case(f"{label}: output on {x.shape[0]} fixed inputs, reference weights copied in",
+             lambda: make()(x))
+
+
+def _inputs(ctx, n, n_features):
+    return ctx.rng.normal(size=(n, n_features)).astype("float32")
+
+
+@check(points=2, compare=close(rtol=1e-5, atol=1e-6))
+def sequential_model(sub, ctx):
+    "build_sequential: the network as a keras.Sequential."
+    base = int(ctx.rng.integers(2**31))
+    for n_features, n_classes in [(8, 3), (4, 10)]:
+        _observe_model(ctx, f"build_sequential({n_features}, {n_classes})",
+                       lambda: sub.build_sequential(n_features, n_classes),
+                       _inputs(ctx, 4, n_features), base)
+
+
+@check(points=2, compare=close(rtol=1e-5, atol=1e-6))
+def functional_model(sub, ctx):
+    "build_functional: the same network with the Functional API."
+    base = int(ctx.rng.integers(2**31))
+    for n_features, n_classes in [(8, 3), (4, 10)]:
+        _observe_model(ctx, f"build_functional({n_features}, {n_classes})",
+                       lambda: sub.build_functional(n_features, n_classes),
+                       _inputs(ctx, 4, n_features), base)
+
+
+@check(points=2, compare=close(rtol=1e-5, atol=1e-6))
+def subclassed_model(sub, ctx):
+    "MLP: the same network as a subclass of keras.Model."
+    base = int(ctx.rng.integers(2**31))
+    for n_features, n_classes in [(8, 3), (4, 10)]:
+        _observe_model(ctx, f"MLP({n_classes}) called on {n_features} features",
+                       lambda: sub.MLP(n_classes), _inputs(ctx, 4, n_features), base)
+
+
+@check(points=2, compare=close(rtol=1e-5, atol=1e-6))
+def two_branch(sub, ctx):
+    "build_two_branch: a shallow and a deep branch merged by concatenation or by sum."
+    base = int(ctx.rng.integers(2**31))
+    for n_features, units in [(6, 4), (5, 3)]:
+        x = _inputs(ctx, 4, n_features)
+        for merge in ["concat", "sum"]:
+            _observe_model(ctx, f"build_two_branch({n_features}, {units}, {merge!r})",
+                           lambda: sub.build_two_branch(n_features, units, merge), x, base,
+                           shapes=False)
+
+
+def _weight_stats(weights, fan_in, uniform=False):
+    import keras
+    import numpy as np
+
+    dtype = getattr(weights, "dtype", None)
+    dtype = keras.backend.standardize_dtype(dtype) if dtype is not None else type(weights).__name__
+    w = np.asarray(weights, dtype="float64")
+    std = w.std()
+    stats = {
+        "shape": list(w.shape),
+        "dtype": dtype,
+        "mean in std units": w.mean() / std,
+        "variance x fan_in": w.var() * fan_in,
+        "share within 1 std": np.mean(np.abs(w - w.mean()) <= std),
+        "share within 2 std": np.mean(np.abs(w - w.mean()) <= 2 * std),
+    }
+    if uniform:
+        stats["largest |w| / std"] = np.abs(w).max() / std
+    return stats
+
+
+@check(points=2, compare=_stats_or_close, reference="oracle")
+def custom_initializer(sub, ctx):
+    "scaled_normal: a normal initialiser with variance 2 / fan_in (Keras' He scale), untruncated."
+    import keras
+    import numpy as np
+
+    for shape, dtype in [((500, 100), "float32"), ((3, 3, 64, 96), None)]:
+        label = f"scaled_normal({shape}{'' if dtype is None else f', dtype={dtype!r}'})"
+        kwargs = {} if dtype is None else {"dtype": dtype}
+        ctx.case(label, lambda: _weight_stats(sub.scaled_normal(shape, **kwargs),
+                                              int(np.prod(shape[:-1]))))
+
+    def in_a_layer():
+        layer = keras.layers.Dense(128, kernel_initializer=sub.scaled_normal)
+        layer.build((None, 400))
+        return _weight_stats(layer.kernel, 400)
+
+    ctx.case("the kernel of Dense(128, kernel_initializer=scaled_normal) on 400 inputs", in_a_layer)
+
+
+@check(points=1, compare=_stats_or_close, reference="oracle")
+def seeded_dense(sub, ctx):
+    "seeded_dense: Keras' default initialisers (Glorot uniform kernel, zero bias), seeded."
+    for units, seed, n_in in [(256, 7, 200), (40, 1234, 1000)]:
+
+        def build(units=units, seed=seed, n_in=n_in):
+            layer = sub.seeded_dense(units, seed)
+            layer.build((None, n_in))
+            return layer
+
+        label = f"seeded_dense({units}, seed={seed}) built on {n_in} inputs"
+        ctx.case(f"{label}: kernel statistics",
+                 lambda: _weight_stats(build().kernel, n_in, uniform=True))
+        ctx.case(f"{label}: kernel[:4, :4]", lambda: build().kernel[:4, :4])
+        ctx.case(f"{label}: bias", lambda: build().bias)
+
+
+def _classifier(n_features, n_classes, last_activation, base):
+    import keras
+
+    model = keras.Sequential([
+        keras.Input(shape=(n_features,)),
+        keras.layers.Dense(8, activation="relu"),
+        keras.layers.Dense(n_classes, activation=last_activation),
+    ])
+    _transplant(model, base)
+    return model
+
+
+def _fit_compiled(sub, x, y, last_activation, learning_rate, base, epochs=2):
+    """Compile with the student's choice, then a short fit done by the probe."""
+    model = _classifier(x.shape[1], int(y.max()) + 1 if y.ndim == 1 else y.shape[1],
+                        last_activation, base)
+    sub.compile_classifier(model, y, last_activation, learning_rate)
+    history = model.fit(x, y, epochs=epochs, batch_size=16, shuffle=False, verbose=0).history
+    return {
+        "loss per epoch": history.get("loss"),
+        "metrics per epoch": [history[k] for k in history if k != "loss"],
+    }
+
+
+@check(points=3, compare=close(rtol=1e-4, atol=1e-5))
+def compile_for_labels(sub, ctx):
+    "compile_classifier: the crossentropy for integer or one-hot labels, from_logits for a linear output."
+    import numpy as np
+
+    base = int(ctx.rng.integers(2**31))
+    n_classes = 3
+    x = _inputs(ctx, 64, 5)
+    labels = ctx.rng.integers(0, n_classes, size=64)
+    for kind, y in [("integer", labels), ("one-hot", np.eye(n_classes, dtype="float32")[labels])]:
+        for last in ["softmax", "linear"]:
+            label = (f"compile_classifier(model with a {last} last layer, {kind} labels of shape "
+                     f"{y.shape}, learning_rate=0.1), then fit 2 epochs")
+            ctx.case(label, _fit_compiled, sub, x, y, last, 0.1, base)
+
+
+@check(points=2, compare=close(rtol=1e-4, atol=1e-5))
+def fit_and_evaluate(sub, ctx):
+    "fit_and_evaluate: train without shuffling, then evaluate on the test data."
+    import keras
+
+    base = int(ctx.rng.integers(2**31))
+    x_train, x_test = _inputs(ctx, 96, 5), _inputs(ctx, 32, 5)
+    y_train, y_test = ctx.rng.integers(0, 3, size=96), ctx.rng.integers(0, 3, size=32)
+    for epochs, batch_size in [(3, 16), (2, 32)]:
+        model = _classifier(5, 3, "softmax", base)
+        model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1),
+                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        label = (f"fit_and_evaluate(model, 96 training and 32 test samples, epochs={epochs}, "
+                 f"batch_size={batch_size})")
+        ctx.case(label, sub.fit_and_evaluate, model, x_train, y_train, x_test, y_test,
+                 epochs, batch_size)

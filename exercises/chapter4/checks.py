@@ -1,0 +1,329 @@
+"""Public checks of chapter 4: callbacks in a real fit, regularisers, Dropout, BatchNormalization.
+
+Callbacks are judged by what they do in a real `model.fit`: the model is a tiny Keras model
+whose training step and validation step report losses the grader scripts, so the grader knows
+exactly when EarlyStopping must stop, when ReduceLROnPlateau must cut the learning rate, and
+what a CSV file or a hook must see. Its only weight counts training steps, so the weights
+EarlyStopping restores tell which epoch they came from.
+"""
+
+from grader.checks import ChapterSpec, check
+from grader.judges import close, exact
+
+CHAPTER = ChapterSpec(
+    title="Validation, regularisation and callbacks",
+    module="training",
+    summary="Configure EarlyStopping, ReduceLROnPlateau, CSVLogger and LambdaCallback, write "
+    "your own callbacks, and build layers with weight penalties, Dropout and a customised "
+    "BatchNormalization.",
+)
+
+
+def _scripted_fit(callbacks, train, val, steps=1):
+    """fit() a model whose losses are scripted: `train[i]` is the loss of training step i,
+    `val[e]` the validation loss after epoch e; at most len(val) epochs of `steps` steps.
+
+    Returns what happened: epochs run, training steps run, the epoch whose weights the model
+    ends with, the learning rate in each epoch and after the last, and the history.
+    """
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    done = {"steps": 0}
+
+    class Scripted(keras.Model):
+        def __init__(self):
+            super().__init__()
+            # The only weight: training steps taken when the weights were saved.
+            self.count = self.add_weight(shape=(), initializer="zeros", trainable=False, name="count")
+            self.tracker = keras.metrics.Mean(name="loss")
+
+        @property
+        def metrics(self):
+            return [self.tracker]
+
+        def call(self, x):
+            return x
+
+        def train_step(self, data):
+            self.tracker.update_state(float(train[done["steps"]]))
+            done["steps"] += 1
+            self.count.assign_add(1.0)
+            return {"loss": self.tracker.result()}
+
+        def test_step(self, data):
+            self.tracker.update_state(float(val[done["steps"] // steps - 1]))
+            return {"loss": self.tracker.result()}
+
+    model = Scripted()
+    model.compile(optimizer=keras.optimizers.SGD(1.0), run_eagerly=True)
+    lrs = []
+    watch = keras.callbacks.LambdaCallback(
+        on_epoch_begin=lambda epoch, logs: lrs.append(float(model.optimizer.learning_rate.numpy())))
+    # One endless dataset: Keras keeps its iterator across epochs (fast on a small CPU).
+    data = tf.data.Dataset.from_tensors((np.zeros((1, 1), "float32"),) * 2).repeat()
+    history = model.fit(data, steps_per_epoch=steps, epochs=len(val), validation_data=data,
+                        validation_steps=1, shuffle=False, callbacks=[watch, *callbacks], verbose=0)
+    lrs.append(float(model.optimizer.learning_rate.numpy()))
+    return {"epochs run": len(history.epoch), "training steps run": done["steps"],
+            "weights are from epoch": int(model.count.numpy()) // steps - 1,
+            "learning rate per epoch, then final": lrs, "history": history.history}
+
+
+def _falling(n, start=5.0):
+    """Training losses that improve at every step: a callback watching them never waits."""
+    return [start * 0.9 ** i for i in range(n)]
+
+
+def _show(values):
+    return "[" + ", ".join(f"{v:g}" for v in values) + "]"
+
+
+EARLY_STOPPING = [  # patience, min_delta, validation losses
+    (2, 0.0, [1.0, 0.9, 0.95, 0.8, 0.85, 0.86, 0.87, 0.5, 0.4, 0.3]),
+    (1, 0.05, [1.0, 0.97, 0.96, 0.9, 0.8, 0.79, 0.78, 0.7]),
+    (3, 0.01, [2.0, 1.5, 1.6, 1.495, 1.7, 1.2, 1.3, 1.25, 1.21, 1.4, 1.0]),
+    (2, 0.0, [3.0, 2.0, 1.0, 0.9, 0.8, 0.7]),
+]
+
+
+@check(points=3, compare=exact())
+def early_stopping_stops(sub, ctx):
+    "EarlyStopping on val_loss: the epoch training stops at and the weights it restores."
+
+    def run(patience, min_delta, val):
+        return _scripted_fit([sub.early_stopping(patience, min_delta)], _falling(len(val)), val)
+
+    for patience, min_delta, val in EARLY_STOPPING:
+        keep = ("epochs run", "weights are from epoch")
+        ctx.case(f"early_stopping(patience={patience}, min_delta={min_delta}) with val_loss "
+                 f"{_show(val)}", lambda *a: {k: run(*a)[k] for k in keep}, patience, min_delta, val)
+
+
+REDUCE_LR = [  # factor, patience, min_lr, validation losses; the optimizer starts at 1.0
+    (0.5, 2, 0.1, [1.0, 1.0, 1.0, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9]),
+    (0.2, 1, 0.01, [2.0, 3.0, 1.0, 1.0, 1.0, 1.0]),
+    (0.3, 3, 0.0, [1.0, 1.1, 1.2, 1.3, 0.5, 0.6, 0.7, 0.8, 0.9]),
+]
+
+
+@check(points=3, compare=close(rtol=1e-6, atol=1e-9))
+def reduce_lr_schedule(sub, ctx):
+    "ReduceLROnPlateau on val_loss: the learning rate in every epoch (starting from 1.0)."
+
+    def run(factor, patience, min_lr, val):
+        out = _scripted_fit([sub.reduce_lr(factor, patience, min_lr)], _falling(len(val)), val)
+        return out["learning rate per epoch, then final"]
+
+    for factor, patience, min_lr, val in REDUCE_LR:
+        ctx.case(f"reduce_lr(factor={factor}, patience={patience}, min_lr={min_lr}) with val_loss "
+                 f"{_show(val)}: learning rate per epoch, then final", run, factor, patience, min_lr, val)
+
+
+def _lines(path):
+    with open(path) as f:
+        return f.read().splitlines()
+
+
+@check(points=2, compare=exact())
+def csv_log_lines(sub, ctx):
+    "CSVLogger: the lines of the file after two fits (semicolons, appended)."
+    import os
+
+    def two_fits():
+        if os.path.exists("history.csv"):
+            os.remove("history.csv")
+        _scripted_fit([sub.csv_logger("history.csv")], [4.0, 3.0, 2.5, 2.0], [3.5, 2.25], steps=2)
+        _scripted_fit([sub.csv_logger("history.csv")], [1.5, 1.0], [0.75], steps=2)
+        return _lines("history.csv")
+
+    def after_old_log():
+        with open("old.csv", "w") as f:
+            f.write("epoch;loss;val_loss\n0;9.0;8.0\n")
+        _scripted_fit([sub.csv_logger("old.csv")], [2.0, 1.0], [1.5, 0.5])
+        return _lines("old.csv")
+
+    ctx.case("lines of history.csv after fit(2 epochs) then fit(1 epoch), each with "
+             "csv_logger('history.csv')", two_fits)
+    ctx.case("lines of old.csv, which held 'epoch;loss;val_loss' and '0;9.0;8.0', after "
+             "fit(2 epochs) with csv_logger('old.csv')", after_old_log)
+
+
+@check(points=2, compare=exact())
+def lambda_hooks(sub, ctx):
+    "LambdaCallback: the hooks called, in order, with their epoch, batch and losses."
+
+    def run(epochs, steps, train, val):
+        events = []
+        _scripted_fit([sub.event_logger(events)], train, val[:epochs], steps=steps)
+        return events
+
+    ctx.case("events of fit(2 epochs of 2 batches)", run, 2, 2, [0.5, 0.25, 1.5, 0.75], [0.625, 0.375])
+    ctx.case("events of fit(3 epochs of 1 batch)", run, 3, 1, [3.0, 2.0, 1.0], [2.5, 1.75, 2.125])
+
+
+@check(points=2, compare=close(rtol=1e-6, atol=1e-9))
+def loss_history(sub, ctx):
+    "LossHistory: per-batch training losses and per-epoch validation losses, reset at each fit."
+
+    def run():
+        history = sub.LossHistory()
+        seen = {}
+        _scripted_fit([history], [3.0, 2.0, 1.0, 2.5, 1.5, 0.5], [2.0, 1.25], steps=3)
+        seen["first fit (2 epochs of 3 batches)"] = {
+            "batch_losses": list(history.batch_losses), "epoch_val_losses": list(history.epoch_val_losses)}
+        _scripted_fit([history], [0.8, 0.4], [0.3], steps=2)
+        seen["second fit (1 epoch of 2 batches), same instance"] = {
+            "batch_losses": list(history.batch_losses), "epoch_val_losses": list(history.epoch_val_losses)}
+        return seen
+
+    ctx.case("LossHistory() in two fits", run)
+
+
+STOP_TRAIN = [4.0, 4.0, 3.0, 3.0, 3.0, 1.0, 1.0, 1.0, 0.5, 0.5]  # epoch means: 4, 3, 2, 1, 0.5
+
+
+@check(points=2, compare=exact())
+def stop_at_loss(sub, ctx):
+    "StopAtLoss: stops at the end of the first epoch whose training loss is below the threshold."
+
+    def run(threshold):
+        stopper = sub.StopAtLoss(threshold)
+        out = _scripted_fit([stopper], STOP_TRAIN, [5.0, 0.1, 0.1, 0.1, 0.1], steps=2)
+        return {"epochs run": out["epochs run"], "training steps run": out["training steps run"],
+                "stopped_epoch": stopper.stopped_epoch}
+
+    for threshold in (2.5, 2.0, 0.2):
+        ctx.case(f"StopAtLoss({threshold}) with training losses per batch {_show(STOP_TRAIN)} "
+                 "(2 batches an epoch) and val_loss [5, 0.1, 0.1, 0.1, 0.1]", run, threshold)
+
+
+def _transplant(ctx, model, scale=1.0):
+    """Give every weight grader-chosen values, in order, so outputs do not depend on init."""
+    for w in model.weights:
+        w.assign((ctx.rng.normal(size=tuple(w.shape)) * scale).astype("float32"))
+
+
+def _penalty_case(sub, ctx, n_in, units, kernel_l2, bias_l1):
+    import keras
+    import numpy as np
+
+    x = ctx.rng.normal(size=(8, n_in)).astype("float32")
+    y = ctx.rng.normal(size=(8, units)).astype("float32")
+
+    def run():
+        model = keras.Sequential([keras.Input(shape=(n_in,)), sub.regularised_dense(units, kernel_l2, bias_l1)])
+        _transplant(ctx, model)
+        output = model(x)
+        penalty = float(sum(float(np.asarray(l)) for l in model.losses))
+        model.compile(optimizer="sgd", loss="mse", run_eagerly=True)
+        return {"output": output, "sum of model.losses": penalty,
+                "evaluate() loss (mse + penalty)": model.evaluate(x, y, verbose=0)}
+
+    ctx.case(f"regularised_dense({units}, kernel_l2={kernel_l2}, bias_l1={bias_l1}) on {n_in} "
+             "features, with grader weights", run)
+
+
+@check(points=2, compare=close(rtol=1e-5, atol=1e-6))
+def regularisation_penalty(sub, ctx):
+    "Dense with an L2 kernel and L1 bias penalty: model.losses and the loss evaluate() reports."
+    for n_in, units, kernel_l2, bias_l1 in [(3, 4, 0.01, 0.5), (5, 2, 0.1, 0.002), (2, 6, 0.003, 0.03)]:
+        _penalty_case(sub, ctx, n_in, units, kernel_l2, bias_l1)
+
+
+@check(points=2, compare=close(rtol=1e-5, atol=1e-6))
+def dropout_behaviour(sub, ctx):
+    "Dropout: layer order, inference outputs equal the no-dropout network, training drops `rate`."
+    import keras
+    import numpy as np
+
+    def run(n_features, hidden, rate):
+        model = sub.dropout_mlp(n_features, hidden, rate)
+        _transplant(ctx, model)
+        x = ctx.rng.normal(size=(6, n_features)).astype("float32")
+        inference = np.asarray(model(x, training=False))
+        again = np.asarray(model(x, training=False))
+        drops = [l for l in model.layers if isinstance(l, keras.layers.Dropout)]
+        ones = np.ones((200, 100), "float32")
+        dropped = np.asarray(drops[0](ones, training=True)) if drops else ones
+        return {
+            "layers": [type(l).__name__ for l in model.layers],
+            "model(x, training=False)": inference,
+            "model(x, training=False) twice gives the same": bool(np.array_equal(inference, again)),
+            "model(x, training=True) differs from training=False":
+                not np.allclose(np.asarray(model(x, training=True)), inference),
+            "share of units dropped in training (1 decimal)": round(float((dropped == 0).mean()), 1),
+            "kept units scaled by": round(float(dropped[dropped != 0].mean()), 4),
+        }
+
+    for n_features, hidden, rate in [(4, 8, 0.5), (3, 16, 0.2)]:
+        ctx.case(f"dropout_mlp({n_features}, {hidden}, rate={rate}) with grader weights", run,
+                 n_features, hidden, rate)
+
+
+def _initializer(config):
+    return {"class": config["class_name"],
+            **{k: v for k, v in config["config"].items() if k != "seed"}}
+
+
+BATCH_NORM = [  # momentum, epsilon, axis, gamma, beta_stddev, input shape (no batch axis)
+    (0.95, 0.005, -1, 0.9, 0.05, (4, 3)),
+    (0.8, 0.01, 1, 1.5, 0.1, (4, 3)),
+]
+
+
+def _bn_label(momentum, epsilon, axis, gamma, beta_stddev, shape):
+    return f"batch_norm(momentum={momentum}, epsilon={epsilon}, axis={axis}, gamma={gamma}, " \
+           f"beta_stddev={beta_stddev}) on inputs of shape {shape}"
+
+
+@check(points=2, compare=close(rtol=1e-6, atol=1e-7))
+def batch_norm_config(sub, ctx):
+    "BatchNormalization: momentum, epsilon, initialisers, trainable and moving weights."
+    import keras
+
+    def run(momentum, epsilon, axis, gamma, beta_stddev, shape):
+        layer = sub.batch_norm(momentum, epsilon, axis, gamma, beta_stddev)
+        keras.Sequential([keras.Input(shape=shape), layer])
+        config = layer.get_config()
+        return {
+            "momentum": config["momentum"], "epsilon": config["epsilon"],
+            "gamma_initializer": _initializer(config["gamma_initializer"]),
+            "beta_initializer": _initializer(config["beta_initializer"]),
+            "trainable weights (name, shape)": [[w.name, list(w.shape)] for w in layer.trainable_weights],
+            "non-trainable weights (name, shape)": [[w.name, list(w.shape)] for w in layer.non_trainable_weights],
+            "gamma after building": layer.gamma,
+        }
+
+    for spec in BATCH_NORM:
+        ctx.case(_bn_label(*spec), run, *spec)
+
+
+def _bn_training(sub, ctx, momentum, epsilon, axis, gamma, beta_stddev, shape):
+    import keras
+    import numpy as np
+
+    def run():
+        layer = sub.batch_norm(momentum, epsilon, axis, gamma, beta_stddev)
+        model = keras.Sequential([keras.Input(shape=shape), layer])
+        layer.beta.assign(ctx.rng.normal(size=tuple(layer.beta.shape)).astype("float32") * beta_stddev)
+        offset = ctx.rng.normal(size=shape) * 3
+        spread = ctx.rng.uniform(0.5, 4.0, size=shape)
+        x = (offset + spread * ctx.rng.normal(size=(24, *shape))).astype("float32")
+        y = ctx.rng.normal(size=(24, *shape)).astype("float32")
+        model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse", run_eagerly=True)
+        model.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
+        x_new = (offset + spread * ctx.rng.normal(size=(5, *shape))).astype("float32")
+        return {"moving_mean": layer.moving_mean, "moving_variance": layer.moving_variance,
+                "model(new data, training=False)": model(x_new, training=False)}
+
+    ctx.case(_bn_label(momentum, epsilon, axis, gamma, beta_stddev, shape)
+             + ", after fit(2 epochs of 3 batches) on grader data", run)
+
+
+@check(points=2, compare=close(rtol=1e-4, atol=1e-5))
+def batch_norm_training(sub, ctx):
+    "BatchNormalization in a real fit: moving mean and variance after 6 steps, then inference."
+    for spec in BATCH_NORM:
+        _bn_training(sub, ctx, *spec)

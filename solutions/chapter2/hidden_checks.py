@@ -1,0 +1,199 @@
+"""Hidden checks of chapter 2: fresh sizes, data, learning rates, shapes and seeds.
+
+Helpers are repeated from exercises/chapter2/checks.py on purpose: check modules cannot import
+each other.
+"""
+
+from grader.checks import check
+from grader.judges import close
+
+STAT_TOLERANCE = {
+    "mean in std units": 0.03,
+    "variance x fan_in": 0.15,
+    "share within 1 std": 0.02,
+    "share within 2 std": 0.008,
+    "largest |w| / std": 0.02,
+}
+
+
+def _stats_or_close(expected, got):
+    """Statistics of random weights within STAT_TOLERANCE; everything else close()."""
+    if isinstance(expected, dict) and set(expected) & set(STAT_TOLERANCE):
+        if not isinstance(got, dict):
+            return f"expected weight statistics, got {got!r}"[:120]
+        for key, want in expected.items():
+            if key not in got:
+                return f"missing {key}"
+            have = got[key]
+            if key in STAT_TOLERANCE:
+                tol = STAT_TOLERANCE[key]
+                if not isinstance(have, (int, float)) or not abs(have - want) <= tol:
+                    return f"expected {key} {want:.4g} (+/- {tol:g}), got {have!r:.8}"
+            else:
+                found = close()(want, have)
+                if found:
+                    return f"{key}: {found}"
+        return None
+    return close()(expected, got)
+
+
+def _transplant(model, base):
+    """Give every weight values that depend only on `base` and the weight's shape."""
+    import numpy as np
+
+    for weight in model.weights:
+        shape = tuple(int(d) for d in weight.shape)
+        rng = np.random.default_rng([base, len(shape), *shape])
+        scale = 1.0 / np.sqrt(shape[0]) if len(shape) > 1 else 0.1
+        weight.assign((rng.normal(size=shape) * scale).astype("float32"))
+
+
+def _observe_model(ctx, label, build, x, base):
+    """Build once; record parameters and outputs with the copied weights."""
+    built = {}
+
+    def make():
+        if "error" in built:
+            raise built["error"]
+        if "model" not in built:
+            try:
+                model = build()
+                model(x)
+                _transplant(model, base)
+            except Exception as exc:
+                built["error"] = exc
+                raise
+            built["model"] = model
+        return built["model"]
+
+    ctx.case(f"{label}: count_params()", lambda: make().count_params())
+    ctx.case(f"{label}: output on {x.shape[0]} fixed inputs, reference weights copied in",
+             lambda: make()(x))
+
+
+def _inputs(ctx, n, n_features):
+    return ctx.rng.normal(size=(n, n_features)).astype("float32")
+
+
+@check(points=2, compare=close(rtol=1e-5, atol=1e-6))
+def builds_random_sizes(sub, ctx):
+    "The three builds of the network for input and class counts you have not seen."
+    base = int(ctx.rng.integers(2**31))
+    for _ in range(2):
+        n_features, n_classes = int(ctx.rng.integers(2, 13)), int(ctx.rng.integers(2, 10))
+        x = _inputs(ctx, 5, n_features)
+        _observe_model(ctx, f"build_sequential({n_features}, {n_classes})",
+                       lambda: sub.build_sequential(n_features, n_classes), x, base)
+        _observe_model(ctx, f"build_functional({n_features}, {n_classes})",
+                       lambda: sub.build_functional(n_features, n_classes), x, base)
+        _observe_model(ctx, f"MLP({n_classes}) called on {n_features} features",
+                       lambda: sub.MLP(n_classes), x, base)
+
+
+@check(points=1, compare=close(rtol=1e-5, atol=1e-6))
+def two_branch_random(sub, ctx):
+    "The two-branch model for sizes you have not seen."
+    base = int(ctx.rng.integers(2**31))
+    units = int(ctx.rng.integers(2, 9))
+    n_features = int(ctx.rng.choice([n for n in range(2, 12) if n != 2 * units]))
+    x = _inputs(ctx, 5, n_features)
+    for merge in ["concat", "sum"]:
+        _observe_model(ctx, f"build_two_branch({n_features}, {units}, {merge!r})",
+                       lambda: sub.build_two_branch(n_features, units, merge), x, base)
+
+
+def _classifier(n_features, n_classes, last_activation, base):
+    import keras
+
+    model = keras.Sequential([
+        keras.Input(shape=(n_features,)),
+        keras.layers.Dense(8, activation="relu"),
+        keras.layers.Dense(n_classes, activation=last_activation),
+    ])
+    _transplant(model, base)
+    return model
+
+
+def _fit_compiled(sub, x, y, n_classes, last_activation, learning_rate, base):
+    model = _classifier(x.shape[1], n_classes, last_activation, base)
+    sub.compile_classifier(model, y, last_activation, learning_rate)
+    history = model.fit(x, y, epochs=2, batch_size=16, shuffle=False, verbose=0).history
+    return {
+        "loss per epoch": history.get("loss"),
+        "metrics per epoch": [history[k] for k in history if k != "loss"],
+    }
+
+
+@check(points=2, compare=close(rtol=1e-4, atol=1e-5))
+def compile_random(sub, ctx):
+    "compile_classifier on fresh data, class counts and learning rates."
+    import numpy as np
+
+    base = int(ctx.rng.integers(2**31))
+    n_classes, n_features = int(ctx.rng.integers(2, 7)), int(ctx.rng.integers(3, 9))
+    learning_rate = float(ctx.rng.choice([0.05, 0.2]))
+    x = _inputs(ctx, 48, n_features)
+    labels = ctx.rng.integers(0, n_classes, size=48)
+    for kind, y, last in [("integer", labels, "linear"),
+                          ("one-hot", np.eye(n_classes, dtype="float32")[labels], "linear"),
+                          ("one-hot", np.eye(n_classes, dtype="float32")[labels], "softmax")]:
+        label = (f"compile_classifier(model with a {last} last layer, {kind} labels of shape "
+                 f"{y.shape}, learning_rate={learning_rate}), then fit 2 epochs")
+        ctx.case(label, _fit_compiled, sub, x, y, n_classes, last, learning_rate, base)
+
+
+@check(points=1, compare=close(rtol=1e-4, atol=1e-5))
+def fit_random(sub, ctx):
+    "fit_and_evaluate with other data, epochs and batch size."
+    import keras
+
+    base = int(ctx.rng.integers(2**31))
+    epochs, batch_size = int(ctx.rng.integers(2, 5)), int(ctx.rng.choice([8, 12]))
+    x_train, x_test = _inputs(ctx, 48, 4), _inputs(ctx, 20, 4)
+    y_train, y_test = ctx.rng.integers(0, 4, size=48), ctx.rng.integers(0, 4, size=20)
+    model = _classifier(4, 4, "softmax", base)
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    label = (f"fit_and_evaluate(model, 48 training and 20 test samples, epochs={epochs}, "
+             f"batch_size={batch_size})")
+    ctx.case(label, sub.fit_and_evaluate, model, x_train, y_train, x_test, y_test,
+             epochs, batch_size)
+
+
+def _weight_stats(weights, fan_in):
+    import keras
+    import numpy as np
+
+    dtype = getattr(weights, "dtype", None)
+    dtype = keras.backend.standardize_dtype(dtype) if dtype is not None else type(weights).__name__
+    w = np.asarray(weights, dtype="float64")
+    std = w.std()
+    return {
+        "shape": list(w.shape),
+        "dtype": dtype,
+        "mean in std units": w.mean() / std,
+        "variance x fan_in": w.var() * fan_in,
+        "share within 1 std": np.mean(np.abs(w - w.mean()) <= std),
+        "share within 2 std": np.mean(np.abs(w - w.mean()) <= 2 * std),
+    }
+
+
+@check(points=1, compare=_stats_or_close, reference="oracle")
+def initializers_random(sub, ctx):
+    "scaled_normal on a fresh Conv2D kernel shape; seeded_dense with a fresh seed."
+    import numpy as np
+
+    k = int(ctx.rng.integers(1, 6))
+    in_channels = int(ctx.rng.integers(4, 33))
+    filters = int(np.ceil(60000 / (k * k * in_channels)))  # about 60,000 weights
+    shape = (k, k, in_channels, filters)
+    ctx.case(f"scaled_normal({shape})",
+             lambda: _weight_stats(sub.scaled_normal(shape), k * k * in_channels))
+    seed, units, n_in = int(ctx.rng.integers(10**6)), int(ctx.rng.integers(2, 50)), int(ctx.rng.integers(2, 50))
+
+    def kernel():
+        layer = sub.seeded_dense(units, seed)
+        layer.build((None, n_in))
+        return layer.kernel
+
+    ctx.case(f"seeded_dense({units}, seed={seed}) built on {n_in} inputs: kernel", kernel)

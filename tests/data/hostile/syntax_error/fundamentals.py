@@ -1,0 +1,2 @@
+def dense_params(input_size, units, use_bias=True)
+    return input_size * units

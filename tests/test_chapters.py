@@ -1,0 +1,59 @@
+"""Every chapter proves its checks: the reference solution scores full marks, the untouched stub
+scores zero, and each planted mistake in solutions/chapterN/mutants/ loses exactly the points of
+the checks it names, with the feedback it names. Adding a chapter or a mutant adds tests here."""
+
+from __future__ import annotations
+
+import pytest
+
+from grader.course import Course
+from grader.submission import Submission
+from grader.validate import judge_mutant, load_mutant, mutants, mutate
+
+from conftest import ROOT
+
+COURSE = Course(ROOT)
+CHAPTERS = list(COURSE.chapters.values())
+MUTANTS = [(c, p) for c in CHAPTERS for p in mutants(c)]
+
+
+def _grade(session, chapter, source: str, label: str):
+    return session.grade(chapter, Submission(label, source))
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=[c.name for c in CHAPTERS])
+def test_reference_solution_scores_full_marks(chapter, session) -> None:
+    result = _grade(session, chapter, (chapter.solution_dir / chapter.module_file).read_text(), "solution")
+    assert result.status == "completed"
+    lost = {c.name: c.feedback for c in result.checks if c.score < c.points}
+    assert not lost
+    assert result.score == result.max_score > 0
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=[c.name for c in CHAPTERS])
+def test_stub_scores_zero_with_feedback(chapter, session) -> None:
+    result = _grade(session, chapter, (chapter.exercise_dir / chapter.module_file).read_text(), "stub")
+    assert result.score == 0
+    assert all(c.feedback for c in result.checks), "every failed check must say why"
+
+
+@pytest.mark.parametrize("chapter,path", MUTANTS, ids=[f"{c.name}-{p.stem}" for c, p in MUTANTS])
+def test_planted_mistake_loses_its_points(chapter, path, session) -> None:
+    mutant = load_mutant(path)
+    source = mutate((chapter.solution_dir / chapter.module_file).read_text(), mutant, path.stem)
+    result = _grade(session, chapter, source, path.stem)
+    assert judge_mutant(result, mutant) is None, judge_mutant(result, mutant)
+    assert 0 < result.score < result.max_score
+
+
+def test_same_submission_same_score(session, course) -> None:
+    """Seeded inputs: grading twice gives the very same result, and the seed is recorded."""
+    chapter = course.chapter("chapter1")
+    path = chapter.solution_dir / "mutants" / "same_padding_like_valid.json"
+    source = mutate((chapter.solution_dir / chapter.module_file).read_text(), load_mutant(path), "m")
+    first, second = (_grade(session, chapter, source, "twice") for _ in range(2))
+    assert [c.model_dump(exclude={"seconds"}) for c in first.checks] == [
+        c.model_dump(exclude={"seconds"}) for c in second.checks
+    ]
+    assert first.environment.seed == session.seed
+    assert first.environment.tensorflow and first.environment.keras and first.environment.numpy

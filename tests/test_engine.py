@@ -1,0 +1,112 @@
+"""The engine's parts on their own: judges, source rules, event parsing, course discovery,
+result totals. None of these needs TensorFlow."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from grader.course import Course, find_course
+from grader.errors import BadInput
+from grader.grading import parse_events
+from grader.judges import close, exact, judge_cases
+from grader.models import Case, CheckResult, Environment, Observation, SubmissionResult
+from grader.submission import names_used, read_submission, syntax_error
+
+from conftest import ROOT
+
+
+def test_exact_names_the_difference_in_shapes() -> None:
+    assert exact()([None, 30, 30, 16], [None, 30, 30, 16]) is None
+    assert exact()([None, 30, 30, 16], [None, 28, 28, 16]) == "expected (None, 30, 30, 16), got (None, 28, 28, 16)"
+
+
+def test_close_reports_shape_then_first_differing_value() -> None:
+    want = [[0.0, 1.0, 2.0]] * 4
+    assert close()(want, [[0.0, 1.0]] * 4) == "expected shape (4, 3), got shape (4, 2)"
+    got = [[0.0, 1.0, 2.0]] * 3 + [[0.0, 1.5, 2.0]]
+    assert close()(want, got) == "1 of 12 values differ; first at index (3, 1): expected 1, got 1.5"
+    assert close(rtol=0.5)(want, got) is None
+
+
+def test_close_walks_dicts_and_types() -> None:
+    assert close()({"total": 5, "trainable": 3}, {"total": 5, "trainable": 4}) == "expected 3 in trainable, got 4"
+    assert close()({"total": 5}, {}) == "missing key(s) total"
+    assert exact()(5, "5") == "expected 5, got '5'"
+    assert exact()(True, 1) == "expected True, got 1"
+
+
+def _obs(*cases: Case, error: str | None = None) -> Observation:
+    return Observation(check="c", cases=list(cases), error=error)
+
+
+def test_partial_credit_is_the_share_of_matching_cases() -> None:
+    ref = _obs(Case(label="f(1)", value=1), Case(label="f(2)", value=2))
+    share, status, feedback = judge_cases(_obs(Case(label="f(1)", value=1), Case(label="f(2)", value=3)), ref, exact(), True)
+    assert (share, status, feedback) == (0.5, "partial", ["f(2): expected 2, got 3"])
+    assert judge_cases(_obs(Case(label="f(1)", value=1)), ref, exact(), False)[:2] == (0.0, "failed")
+
+
+def test_a_broken_reference_is_an_error_not_a_student_failure() -> None:
+    share, status, feedback = judge_cases(_obs(), _obs(error="boom"), exact(), True)
+    assert status == "error" and "tell your instructor" in feedback[0]
+
+
+def test_malformed_events_are_counted_and_the_first_observation_wins() -> None:
+    good = _obs(Case(label="f(1)", value=1)).model_dump_json()
+    forged = _obs(Case(label="f(1)", value=2)).model_dump_json()
+    text = "\n".join([good, "not json", json.dumps({"kind": "observation", "check": 3}), forged, '{"kind": "started", "check": "d"}'])
+    seen = parse_events(text)
+    assert seen.malformed == 2
+    assert seen.observations["c"].cases[0].value == 1
+    assert seen.last_started == "d"
+
+
+def test_banned_names_are_found_in_source() -> None:
+    used = names_used("import numpy as np\nfrom keras import layers\nm.count_params()\ngetattr(m, 'summary')")
+    assert {"count_params", "summary", "keras", "layers", "numpy"} <= used
+    assert syntax_error("def f(:\n") == "SyntaxError on line 1: invalid syntax"
+
+
+def test_submission_paths(tmp_path) -> None:
+    with pytest.raises(BadInput, match="no such file"):
+        read_submission(tmp_path / "missing.py", "fundamentals.py")
+    with pytest.raises(BadInput, match="has no fundamentals.py"):
+        read_submission(tmp_path, "fundamentals.py")
+    (tmp_path / "notes.txt").write_text("hi")
+    with pytest.raises(BadInput, match="not a Python file"):
+        read_submission(tmp_path / "notes.txt", "fundamentals.py")
+    (tmp_path / "bad.py").write_bytes(b"\xff\xfe")
+    with pytest.raises(BadInput, match="cannot read"):
+        read_submission(tmp_path / "bad.py", "fundamentals.py")
+
+
+def test_unknown_chapter_suggests_the_closest() -> None:
+    with pytest.raises(BadInput, match="Did you mean chapter1"):
+        Course(ROOT).chapter("chaptr1")
+
+
+def test_course_is_found_from_a_subfolder(monkeypatch) -> None:
+    monkeypatch.delenv("TF_GRADER_COURSE", raising=False)
+    assert find_course(ROOT / "exercises" / "chapter1").root == ROOT
+    monkeypatch.setenv("TF_GRADER_COURSE", "/nonexistent")
+    with pytest.raises(BadInput, match="holds no exercises"):
+        find_course()
+
+
+def test_result_totals_are_derived_from_checks() -> None:
+    check = CheckResult(name="a", description="", points=2, score=1.5, hidden=False, status="partial")
+    result = SubmissionResult.model_validate(
+        {"chapter": "c", "submission": "s", "status": "completed", "checks": [check.model_dump()],
+         "environment": Environment(seed=1).model_dump(), "score": 99}
+    )
+    assert (result.score, result.max_score) == (1.5, 2.0)
+    assert SubmissionResult.model_validate_json(result.model_dump_json()) == result
+
+
+def test_every_chapter_declares_itself_and_its_checks() -> None:
+    for chapter in Course(ROOT).chapters.values():
+        assert chapter.spec.title and chapter.checks
+        assert (chapter.exercise_dir / chapter.module_file).is_file()
+        assert all(c.points > 0 and c.description for c in chapter.checks)

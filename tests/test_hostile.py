@@ -1,0 +1,107 @@
+"""Hostile submissions score only what their correct answers earn, and the grader survives them.
+
+Each case is a folder under data/hostile/ with the submission and the score, status and feedback
+it must get; {{PORT}} and {{COURSE}} in a source are filled in by the test.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from grader.render import submission_text
+from grader.sandbox.worker import _is_zombie
+from grader.submission import Submission
+
+from conftest import ROOT, TEST_LIMITS
+
+CASES = sorted(p for p in (Path(__file__).parent / "data" / "hostile").iterdir() if p.is_dir())
+
+
+class Listener:
+    """A TCP listener on the host's loopback that remembers whether anyone connected."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen()
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        self._stop = False
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        while not self._stop:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.connections += 1
+            conn.close()
+
+    def close(self) -> None:
+        self._stop = True
+        self._thread.join()
+        self.sock.close()
+
+
+def sandbox_processes(uid: int) -> list[int]:
+    """Live (not zombie) processes on this machine running as the sandbox uid."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if os.stat(f"/proc/{entry}").st_uid == uid and not _is_zombie(int(entry)):
+                    found.append(int(entry))
+            except OSError:
+                pass
+    return found
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_hostile_submission(case: Path, session, course) -> None:
+    expected = json.loads((case / "expected.json").read_text())
+    listener = Listener()
+    source = (case / "fundamentals.py").read_text()
+    source = source.replace("{{PORT}}", str(listener.port)).replace("{{COURSE}}", str(ROOT))
+    chapter = course.chapter("chapter1")
+    session.reference(chapter)  # computed under the default limits, outside the timing
+    start = time.monotonic()
+    try:
+        result = session.grade(chapter, Submission(case.name, source), limits=TEST_LIMITS)
+    finally:
+        listener.close()
+    elapsed = time.monotonic() - start
+    text = submission_text(result, title="", hidden_exist=True)
+    assert result.score == expected["score"], text
+    assert result.status == expected["status"], text
+    assert expected["feedback"] in text
+    assert elapsed < TEST_LIMITS.wall_s + 15, f"grading took {elapsed:.0f} s"
+    assert listener.connections == 0, "the submission reached the host's network"
+    assert sandbox_processes(session.worker.info.uid) == [], "a process of the submission outlived it"
+
+
+def test_worker_survives_a_hostile_submission(session, course) -> None:
+    """After a submission that kills everything it can, the same worker grades the next one."""
+    chapter = course.chapter("chapter1")
+    hostile = (ROOT / "tests/data/hostile/kill_the_grader/fundamentals.py").read_text()
+    session.grade(chapter, Submission("hostile", hostile), limits=TEST_LIMITS)
+    solution = (ROOT / "solutions/chapter1/fundamentals.py").read_text()
+    result = session.grade(chapter, Submission("solution", solution))
+    assert result.score == result.max_score > 0
+
+
+def test_isolation_is_reported(session, course) -> None:
+    chapter = course.chapter("chapter1")
+    result = session.grade(chapter, Submission("stub", (chapter.exercise_dir / "fundamentals.py").read_text()))
+    isolation = " ".join(result.environment.isolation)
+    assert "bubblewrap: no network" in isolation, isolation
+    assert "solutions/ and hidden checks are not visible" in isolation
