@@ -140,12 +140,13 @@ class ProbeContext:
         """Call `fn`, record its result (or the exception it raised) under `label`; return it."""
         try:
             value = fn(*args, **kwargs)
+            plain = to_plain(value)
         except CheckTimeout:
             raise
         except BaseException as exc:  # the student's failure is data, sys.exit() included
             self.cases.append(Case(label=label, error=describe(exc)))
             return None
-        self.cases.append(Case(label=label, value=to_plain(value)))
+        self.cases.append(Case(label=label, value=plain))
         return value
 
     def record(self, label: str, value: Any) -> None:

@@ -12,7 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # NaN and inf travel as JSON's NaN/Infinity, not null: "got nan" is feedback a student needs
+    model_config = ConfigDict(frozen=True, extra="forbid", ser_json_inf_nan="constants")
 
 
 # --- what a probe observes, inside the sandbox -------------------------------------------------

@@ -110,3 +110,11 @@ def test_every_chapter_declares_itself_and_its_checks() -> None:
         assert chapter.spec.title and chapter.checks
         assert (chapter.exercise_dir / chapter.module_file).is_file()
         assert all(c.points > 0 and c.description for c in chapter.checks)
+
+
+def test_non_finite_values_survive_the_channel() -> None:
+    """A student's nan must reach the judge as nan ("got nan"), not as null ("got None")."""
+    sent = _obs(Case(label="f()", value=float("nan")), Case(label="g()", value=[1.0, float("inf")]))
+    seen = parse_events(sent.model_dump_json()).observations["c"]
+    assert exact()(0.0, seen.cases[0].value) == "expected 0, got nan"
+    assert seen.cases[1].value == [1.0, float("inf")]

@@ -1,7 +1,7 @@
 """Hostile submissions score only what their correct answers earn, and the grader survives them.
 
 Each case is a folder under data/hostile/ with the submission and the score, status and feedback
-it must get; {{PORT}} and {{COURSE}} in a source are filled in by the test.
+it must get (a list of statuses where timing decides between them); {{PORT}} and {{COURSE}} in a source are filled in by the test.
 """
 
 from __future__ import annotations
@@ -82,7 +82,8 @@ def test_hostile_submission(case: Path, session, course) -> None:
     elapsed = time.monotonic() - start
     text = submission_text(result, title="", hidden_exist=True)
     assert result.score == expected["score"], text
-    assert result.status == expected["status"], text
+    statuses = expected["status"] if isinstance(expected["status"], list) else [expected["status"]]
+    assert result.status in statuses, text  # a fork bomb races the alarm: either ending is right
     assert expected["feedback"] in text
     assert elapsed < TEST_LIMITS.wall_s + 15, f"grading took {elapsed:.0f} s"
     assert listener.connections == 0, "the submission reached the host's network"

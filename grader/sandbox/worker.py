@@ -42,7 +42,10 @@ def main() -> None:
     )
     replies.write(info.model_dump_json() + "\n")
     for line in sys.stdin:
-        end = run_job(Job.model_validate_json(line), uid)
+        try:
+            end = run_job(Job.model_validate_json(line), uid)
+        except Exception as exc:  # a bug here must cost one job, not the warm worker
+            end = JobEnd(events="", output_tail=f"worker error: {type(exc).__name__}: {exc}")
         replies.write(end.model_dump_json() + "\n")
 
 
@@ -61,9 +64,10 @@ def run_job(job: Job, uid: int | None) -> JobEnd:
             os._exit(70)
     os.close(write_end)
     data, overflow, timed_out, oom, status = _watch(pid, read_end, job, uid, start)
-    _kill_job(pid, uid)
     if status is None:
+        os.kill(pid, signal.SIGKILL)
         _, status = os.waitpid(pid, 0)
+    _kill_job(pid, uid)
     data += _drain(read_end, (job.limits.result_mb << 20) - len(data))
     os.close(read_end)
     output = _tail(scratch / child.OUTPUT_FILE, job.limits.output_kb << 10)
@@ -132,7 +136,7 @@ def _job_pids(pid: int, uid: int | None) -> list[int]:
 
 
 def _kill_job(pid: int, uid: int | None) -> None:
-    """SIGKILL the job's whole tree, daemons and fork bombs included, until nothing is left."""
+    """SIGKILL what is left of the job (its child already reaped): daemons, fork bombs."""
     deadline = time.monotonic() + KILL_S
     while time.monotonic() < deadline:
         pids = [p for p in _job_pids(pid, uid) if not _is_zombie(p)]
@@ -143,17 +147,7 @@ def _kill_job(pid: int, uid: int | None) -> None:
                 os.kill(p, signal.SIGKILL)
             except OSError:
                 pass
-        _reap()
-        time.sleep(0.02)
-
-
-def _reap() -> None:
-    """Collect our dead direct child; orphans go to the namespace's init, which reaps them."""
-    try:
-        while os.waitpid(-1, os.WNOHANG)[0] > 0:
-            pass
-    except ChildProcessError:
-        pass
+        time.sleep(0.02)  # orphans go to the namespace's init, which reaps them
 
 
 def _is_zombie(pid: int) -> bool:
