@@ -12,7 +12,13 @@ import click
 from grader.course import Course, find_course
 from grader.errors import ExitCode, GraderError
 from grader.grading import DEFAULT_SEED
-from grader.render import submission_text
+from grader.batch import find_entries, run_batch
+from grader.export import FORMATS, export
+from grader.gradebook import Gradebook
+from grader.render import Progress, batch_table, submission_text
+from grader.notebook import exercise_notebook, write_notebook
+from grader.recorded import make_recording, write_recording
+from grader.release import write_release
 from grader.session import Session
 from grader.submission import read_submission
 from grader.validate import validate_chapter, verdicts_json
@@ -70,6 +76,10 @@ def main() -> None:
       grade chapter1 --submission f.py    grade a file or folder elsewhere
       grade list                          chapters and their checks
       grade validate                      references score full marks, stubs zero
+      grade notebook chapter1             write the exercise as a Jupyter notebook
+      grade record chapter1               record reference observations (instructor)
+      grade release OUT/                  write the student's copy of the course
+      grade batch chapter1 submissions/   grade a class into a gradebook
 
     Exit codes: 0 the run completed (whatever the score), 1 validation failed,
     2 bad input (no such chapter, unreadable submission), 3 the sandbox could not start.
@@ -79,7 +89,8 @@ def main() -> None:
 @main.command("check")
 @click.argument("chapter")
 @click.option("--submission", type=click.Path(path_type=Path), default=None,
-              help="A .py file or a folder holding the chapter's module. Default: exercises/CHAPTER/.")
+              help="A .py file, a Jupyter notebook (.ipynb) or a folder holding the chapter's module. "
+              "Default: exercises/CHAPTER/.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result model as JSON.")
 @seed_option
 @course_option
@@ -97,6 +108,52 @@ def check_cmd(chapter: str, submission: Path | None, as_json: bool, seed: int, c
     else:
         click.echo(submission_text(result, title=chap.spec.title,
                                    hidden_exist=chap.hidden_checks_file is not None))
+
+
+@main.command("batch")
+@click.argument("chapter")
+@click.argument("submissions", type=click.Path(path_type=Path))
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=2, show_default=True,
+              help="Warm workers grading side by side (each imports TensorFlow once).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for the gradebook, exports, feedback files and report. "
+              "Default: ./grades-CHAPTER.")
+@click.option("--gradebook", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="SQLite gradebook to write into and resume from. Default: OUT/gradebook.sqlite.")
+@click.option("--regrade", is_flag=True, help="Forget this chapter's rows and grade everything again.")
+@click.option("--export", "formats", type=click.Choice(FORMATS), multiple=True,
+              help="Also write gradebook.csv, results.jsonl or gradescope/STUDENT/results.json "
+              "(repeat the option for several).")
+@seed_option
+@course_option
+@_one_line_errors
+def batch_cmd(chapter: str, submissions: Path, jobs: int, out: Path | None, gradebook: Path | None,
+              regrade: bool, formats: tuple[str, ...], seed: int, course: Path | None) -> None:
+    """Grade a folder of submissions: one entry per student (a folder, .py, .ipynb or .zip,
+    named by the student id). Each row is saved as it is graded, so a run that is stopped and
+    started again grades only what is missing."""
+    the_course = _course(course)
+    chap = the_course.chapter(chapter)
+    entries = find_entries(submissions)
+    out = out or Path(f"grades-{chap.name}")
+    out.mkdir(parents=True, exist_ok=True)
+    book = Gradebook(gradebook or out / "gradebook.sqlite")
+    try:
+        if regrade:
+            book.forget(chap.name)
+        missing = len({e.student for e in entries} - book.graded(chap.name))
+        click.echo(f"{chap.name}: {len(entries)} submissions, {missing} to grade, {jobs} workers", err=True)
+        if missing:
+            with Session(the_course, seed=seed, jobs=min(jobs, missing)) as session:
+                progress = Progress(missing)
+                run_batch(session, chap, entries, book, on_result=progress.update)
+        students = {e.student for e in entries}
+        results = {s: r for s, r in book.results(chap.name).items() if s in students}
+    finally:
+        book.close()
+    click.echo(batch_table(results))
+    for path in export(results, chap, out, formats):
+        click.echo(f"wrote {path}")
 
 
 @main.command("list")
@@ -139,6 +196,59 @@ def validate_cmd(chapters: tuple[str, ...], as_json: bool, seed: int, course: Pa
     if not as_json:
         click.echo(f"{len(verdicts) - len(failed)} of {len(verdicts)} validations passed")
     sys.exit(ExitCode.FAILED if failed else ExitCode.OK)
+
+
+@main.command("notebook")
+@click.argument("chapter")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write the notebook. Default: ./MODULE.ipynb (e.g. fundamentals.ipynb).")
+@click.option("--force", is_flag=True, help="Overwrite the output file if it exists.")
+@course_option
+@_one_line_errors
+def notebook_cmd(chapter: str, output: Path | None, force: bool, course: Path | None) -> None:
+    """Write the chapter's exercise as a Jupyter notebook: the task text in markdown, the stubs
+    in code cells, made from exercises/CHAPTER/MODULE.py. Grade it with
+    `grade CHAPTER --submission MODULE.ipynb`."""
+    chap = _course(course).chapter(chapter)
+    output = output or Path(f"{chap.spec.module}.ipynb")
+    if output.exists() and not force:
+        raise GraderError(f"{output} exists; pass --force to overwrite it")
+    stub = (chap.exercise_dir / chap.module_file).read_text(encoding="utf-8")
+    write_notebook(exercise_notebook(stub, title=f"{chap.name} · {chap.spec.title}"), output)
+    click.echo(f"wrote {output}")
+
+
+@main.command("record")
+@click.argument("chapters", nargs=-1)
+@course_option
+@_one_line_errors
+def record_cmd(chapters: tuple[str, ...], course: Path | None) -> None:
+    """Instructor: observe the reference (solutions/CHAPTER/) on the public checks and write
+    exercises/CHAPTER/expected.json, which a copy without solutions/ is judged against. Run it
+    after changing a reference solution or public checks; `grade validate` fails until you do."""
+    the_course = _course(course)
+    chosen = [the_course.chapter(n) for n in chapters] or list(the_course.chapters.values())
+    for chap in chosen:
+        if chap.solution_dir is None:
+            raise GraderError(f"{chap.name}: recording needs solutions/{chap.name}/")
+    with Session(the_course, seed=DEFAULT_SEED) as session:
+        for chap in chosen:
+            recording = make_recording(chap, session.seed, session.reference(chap))
+            path = write_recording(chap, recording)
+            click.echo(f"recorded {len(recording.observations)} public checks of {chap.name} "
+                       f"(seed {recording.seed}) in {path}")
+
+
+@main.command("release")
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+@course_option
+@_one_line_errors
+def release_cmd(out: Path, course: Path | None) -> None:
+    """Write the course as students receive it into OUT (absent or empty): exercises/ with the
+    public checks and their recorded observations, the engine, README; no solutions/, no hidden
+    checks. Stops if a recording is stale or a file would contain solution text."""
+    written = write_release(_course(course), out)
+    click.echo(f"wrote {len(written)} files to {out}")
 
 
 if __name__ == "__main__":

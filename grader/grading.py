@@ -32,6 +32,7 @@ from grader.models import (
     SubmissionStatus,
 )
 from grader.sandbox.client import Worker
+from grader.notebook import definitions, translate
 from grader.submission import Submission, names_used, syntax_error
 
 DEFAULT_SEED = 2026
@@ -121,26 +122,24 @@ def grade_submission(
     limits: Limits = Limits(),
 ) -> SubmissionResult:
     start = time.monotonic()
-    env = Environment(
-        seed=seed,
-        **worker.info.model_dump(include={"python", "tensorflow", "keras", "numpy", "device"}),
-        isolation=worker.plan.isolation,
-        limits=limits,
-    )
+    env = environment(worker, seed, limits)
 
     def result(status: SubmissionStatus, checks: list[CheckResult], **extra) -> SubmissionResult:  # noqa: ANN003
+        if submission.cells is not None:
+            checks, extra = _in_cells(chapter, submission, checks, extra)
         return SubmissionResult(
             chapter=chapter.name, submission=submission.label, status=status, checks=checks,
             environment=env, seconds=round(time.monotonic() - start, 3), **extra,
         )  # fmt: skip
 
     bad_syntax = syntax_error(submission.source)
+    if bad_syntax and submission.cells is not None:
+        bad_syntax = translate(bad_syntax, chapter.module_file, submission.cells)
     if bad_syntax:
-        return result(
-            "syntax_error",
-            [_zero(c, bad_syntax) for c in chapter.checks],
-            messages=[f"{chapter.module_file}: {bad_syntax}; nothing could run"],
-        )
+        return zero_result(
+            chapter, submission.label, "syntax_error",
+            f"{chapter.module_file}: {bad_syntax}; nothing could run", env,
+        )  # fmt: skip
     used = names_used(submission.source)
     calls = [ProbeCall(check=c.name, module=chapter.spec.module) for c in chapter.checks]
     seen, end = observe(
@@ -171,6 +170,45 @@ def grade_submission(
     elif len(seen.observations) < len(chapter.checks) and not seen.import_errors:
         status = "crashed"
     return result(status, checks, messages=messages, output_tail=end.output_tail)
+
+
+def environment(worker: Worker, seed: int, limits: Limits) -> Environment:
+    """What a result records about where it was graded."""
+    return Environment(
+        seed=seed,
+        **worker.info.model_dump(include={"python", "tensorflow", "keras", "numpy", "device"}),
+        isolation=worker.plan.isolation,
+        limits=limits,
+    )
+
+
+def zero_result(
+    chapter: Chapter, label: str, status: SubmissionStatus, why: str, env: Environment
+) -> SubmissionResult:
+    """A submission that could not run at all: every check at zero, saying why."""
+    return SubmissionResult(
+        chapter=chapter.name, submission=label, status=status,
+        checks=[_zero(c, why) for c in chapter.checks], messages=[why], environment=env,
+    )  # fmt: skip
+
+
+def _in_cells(
+    chapter: Chapter, submission: Submission, checks: list[CheckResult], extra: dict
+) -> tuple[list[CheckResult], dict]:
+    """A notebook submission: feedback names the code cell and line, not the joined module's
+    line; a function defined in several cells is pointed out (the last definition is graded)."""
+    cells = submission.cells or ()
+
+    def where(text: str) -> str:
+        return translate(text, chapter.module_file, cells)
+
+    checks = [c.model_copy(update={"feedback": [where(f) for f in c.feedback]}) for c in checks]
+    messages = [where(m) for m in extra.get("messages", [])]
+    for name, found in definitions(submission.source, cells).items():
+        if len(found) > 1:
+            listed = ", ".join(str(n) for n in found)
+            messages.append(f"{name} is defined in code cells {listed}; the last one (cell {found[-1]}) is graded")
+    return checks, {**extra, "messages": messages}
 
 
 def _judge(chk: Check, mine: Observation, ref: Observation) -> CheckResult:

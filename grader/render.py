@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import click
 
 from grader.models import CheckResult, SubmissionResult
@@ -52,4 +54,45 @@ def submission_text(result: SubmissionResult, *, title: str, hidden_exist: bool)
     lines.append(click.style(
         f"seed {env.seed} · TensorFlow {env.tensorflow} · Keras {env.keras} · NumPy {env.numpy} · "
         f"Python {env.python} · device {env.device} · {result.seconds:.1f} s", dim=True))  # fmt: skip
+    return "\n".join(lines)
+
+
+class Progress:
+    """done/total, rate and ETA on stderr: redrawn in place on a terminal, every 10% otherwise."""
+
+    def __init__(self, total: int) -> None:
+        self._clock = time.monotonic
+        self.total, self.done, self._start = total, 0, self._clock()
+        self._tty = click.get_text_stream("stderr").isatty()
+        self._last_tenth = -1
+
+    def update(self, student: str, result: SubmissionResult) -> None:
+        self.done += 1
+        elapsed = self._clock() - self._start
+        rate = self.done / elapsed if elapsed > 0 else 0.0
+        eta = (self.total - self.done) / rate if rate else 0.0
+        filled = int(20 * self.done / self.total) if self.total else 20
+        line = (f"[{'#' * filled}{'.' * (20 - filled)}] {self.done}/{self.total}  "
+                f"{rate * 60:.0f}/min  ETA {int(eta) // 60}:{int(eta) % 60:02d}  "
+                f"{student}: {result.score:g}/{result.max_score:g} {result.status}")  # fmt: skip
+        tenth = 10 * self.done // max(self.total, 1)
+        if self._tty:
+            click.echo("\r" + line[:120].ljust(120), nl=self.done == self.total, err=True)
+        elif tenth != self._last_tenth or self.done == self.total:
+            click.echo(line, err=True)
+        self._last_tenth = tenth
+
+
+def batch_table(results: dict[str, SubmissionResult]) -> str:
+    """The final table of a batch: one line per student, then totals by status."""
+    width = max([len(s) for s in results] + [7])
+    lines = [f"{'student':<{width}}  {'score':>11}  status"]
+    for student, r in results.items():
+        lines.append(f"{student:<{width}}  {r.score:>5g}/{r.max_score:<5g}  {r.status.replace('_', ' ')}")
+    statuses: dict[str, int] = {}
+    for r in results.values():
+        statuses[r.status] = statuses.get(r.status, 0) + 1
+    mean = sum(r.score for r in results.values()) / len(results) if results else 0.0
+    lines.append(f"{len(results)} submissions, mean {mean:.2f}; "
+                 + ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in sorted(statuses.items())))
     return "\n".join(lines)

@@ -9,39 +9,57 @@ from __future__ import annotations
 from grader.course import Chapter, Course
 from grader.grading import DEFAULT_SEED, grade_submission, reference_observations
 from grader.models import Limits, Observation, SubmissionResult
+from grader.recorded import recorded_reference
 from grader.sandbox.client import Worker
 from grader.submission import Submission
 
 
 class Session:
-    """>>> with Session(find_course()) as s: result = s.grade(chapter, submission)"""
+    """>>> with Session(find_course()) as s: result = s.grade(chapter, submission)
+
+    `jobs` warm workers start side by side (each pays the TensorFlow import once); `grade` uses
+    the first, a batch uses them all."""
 
     def __init__(
         self, course: Course, *, seed: int = DEFAULT_SEED, limits: Limits = Limits(),
-        device: str = "cpu",
+        device: str = "cpu", jobs: int = 1,
     ) -> None:  # fmt: skip
         self.course, self.seed, self.limits = course, seed, limits
-        self.worker = Worker(course.root, device=device)
+        self.workers = [Worker(course.root, device=device) for _ in range(jobs)]
+        try:
+            for worker in self.workers:  # they import TensorFlow side by side meanwhile
+                worker.info
+        except BaseException:
+            self.close()
+            raise
+        self.worker = self.workers[0]
         self._references: dict[str, dict[str, Observation]] = {}
 
     def reference(self, chapter: Chapter) -> dict[str, Observation]:
-        """Reference observations, computed once per chapter and session."""
+        """Reference observations, once per chapter and session: observed live on
+        `solutions/chapterN/` where it exists (the instructor's copy), else read from the
+        recorded `exercises/chapterN/expected.json` (a student's copy: public checks only)."""
         if chapter.name not in self._references:
-            self._references[chapter.name] = reference_observations(
-                chapter, self.worker, seed=self.seed, limits=self.limits
-            )
+            if chapter.solution_dir is None:
+                self._references[chapter.name] = recorded_reference(chapter, self.seed)
+            else:
+                self._references[chapter.name] = reference_observations(
+                    chapter, self.worker, seed=self.seed, limits=self.limits
+                )
         return self._references[chapter.name]
 
     def grade(
-        self, chapter: Chapter, submission: Submission, *, limits: Limits | None = None
-    ) -> SubmissionResult:
+        self, chapter: Chapter, submission: Submission, *, limits: Limits | None = None,
+        worker: Worker | None = None,
+    ) -> SubmissionResult:  # fmt: skip
         return grade_submission(
-            chapter, submission, self.worker, self.reference(chapter),
+            chapter, submission, worker or self.worker, self.reference(chapter),
             seed=self.seed, limits=limits or self.limits,
         )  # fmt: skip
 
     def close(self) -> None:
-        self.worker.shutdown()
+        for worker in getattr(self, "workers", []):
+            worker.shutdown()
 
     def __enter__(self) -> "Session":
         return self

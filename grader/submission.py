@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.errors import BadInput
+from grader.notebook import notebook_code
 
 MAX_SOURCE_BYTES = 1 << 20
 
@@ -15,20 +16,31 @@ MAX_SOURCE_BYTES = 1 << 20
 class Submission:
     label: str  # what the report calls it: a path or a student id
     source: str
+    # from a notebook: (code cell, line in cell) of each line of `source`, for the feedback
+    cells: tuple[tuple[int, int], ...] | None = None
 
 
 def read_submission(path: Path, module_file: str) -> Submission:
-    """A `.py` file, or a folder holding the chapter's module file."""
+    """A `.py` file, a Jupyter notebook (`.ipynb`), or a folder holding the chapter's module
+    file (or, where that is absent, the notebook of the same name)."""
     if path.is_dir():
         file = path / module_file
         if not file.is_file():
-            raise BadInput(f"{path} has no {module_file}")
+            notebook = file.with_suffix(".ipynb")
+            if not notebook.is_file():
+                raise BadInput(f"{path} has no {module_file}")
+            file = notebook
     elif path.is_file():
-        if path.suffix != ".py":
-            raise BadInput(f"{path} is not a Python file (.py) or a folder")
+        if path.suffix not in (".py", ".ipynb"):
+            raise BadInput(f"{path} is not a Python file (.py), a notebook (.ipynb) or a folder")
         file = path
     else:
         raise BadInput(f"no such file or folder: {path}")
+    if file.suffix == ".ipynb":
+        code = notebook_code(file)
+        if len(code.source.encode()) > MAX_SOURCE_BYTES:
+            raise BadInput(f"the code of {file} is larger than {MAX_SOURCE_BYTES >> 10} KiB")
+        return Submission(label=str(file), source=code.source, cells=code.lines)
     if file.stat().st_size > MAX_SOURCE_BYTES:
         raise BadInput(f"{file} is larger than {MAX_SOURCE_BYTES >> 10} KiB")
     try:

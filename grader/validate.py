@@ -14,7 +14,9 @@ from pydantic import Field, ValidationError
 
 from grader.course import Chapter
 from grader.errors import BadInput
+from grader.grading import reference_observations
 from grader.models import Model, SubmissionResult
+from grader.recorded import load_recording, recorded_path, staleness
 from grader.session import Session
 from grader.submission import Submission
 
@@ -100,7 +102,22 @@ def validate_chapter(session: Session, chapter: Chapter) -> list[Verdict]:
         source = mutate(solution, mutant, path.stem)
         result = session.grade(chapter, Submission(f"mutant {path.stem}", source))
         verdict(f"mutant {path.stem}", result, judge_mutant(result, mutant))
+    verdicts.append(recording_verdict(session, chapter))
     return verdicts
+
+
+def recording_verdict(session: Session, chapter: Chapter) -> Verdict:
+    """The recorded observations a student's copy is judged against are those the reference
+    makes now (observed at the recording's seed)."""
+    seed = session.seed
+    if recorded_path(chapter).is_file():
+        seed = load_recording(chapter).seed
+    live = session.reference(chapter) if seed == session.seed else reference_observations(
+        chapter, session.worker, seed=seed, limits=session.limits
+    )
+    matching, total, problem = staleness(chapter, live)
+    return Verdict(chapter=chapter.name, case="recorded observations", ok=problem is None,
+                   score=matching, max_score=total, problem=problem)
 
 
 def verdicts_json(verdicts: list[Verdict]) -> str:

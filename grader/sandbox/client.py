@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import select
 import subprocess
 import tempfile
@@ -16,6 +17,7 @@ from grader.models import Job, JobEnd, WorkerInfo
 from grader.sandbox.plan import SandboxPlan, UidSlot, plan_worker
 
 START_TIMEOUT_S = 180.0
+TF_LOG = re.compile(r"^([IWE]\d{4} |WARNING: All log messages)")
 GRACE_S = 30.0  # on top of a job's wall time, for the worker to kill, collect and answer
 
 
@@ -33,9 +35,21 @@ class Worker:
         )
         self._proc: subprocess.Popen[bytes] | None = None
         self._buffer = b""
-        self.info = self._start()
+        self._spawn()
+        self._info: WorkerInfo | None = None
 
-    def _start(self) -> WorkerInfo:
+    @property
+    def info(self) -> WorkerInfo:
+        """What the worker reported once warm; waits for it the first time."""
+        if self._info is None:
+            self._info = self._ready()
+        return self._info
+
+    def _spawn(self) -> None:
+        """Start the process without waiting for TensorFlow: several workers warm up together.
+
+        bwrap's --die-with-parent ties the worker to the *thread* that spawned it, so spawn from
+        a thread that outlives the worker's use (the main thread, or the one using it)."""
         self._stderr = tempfile.TemporaryFile()
         self._proc = subprocess.Popen(
             self.plan.argv,
@@ -46,10 +60,13 @@ class Worker:
             start_new_session=True,
         )
         self._buffer = b""
+
+    def _ready(self) -> WorkerInfo:
         line = self._read_line(time.monotonic() + START_TIMEOUT_S)
         if line is None:
+            why = self._stderr_tail()
             self.close()
-            raise SandboxError(f"the sandbox worker did not start: {self._stderr_tail()}")
+            raise SandboxError(f"the sandbox worker did not start: {why}")
         return _parse(WorkerInfo, line)
 
     def run(self, job: Job) -> JobEnd:
@@ -70,7 +87,8 @@ class Worker:
                 pass
         why = self._stderr_tail()
         self.close()
-        self.info = self._start()
+        self._spawn()
+        self._info = self._ready()
         return JobEnd(events="", exit_code=None, signal=None, output_tail=f"worker lost: {why}")
 
     def _read_line(self, deadline: float) -> bytes | None:
@@ -93,6 +111,7 @@ class Worker:
     def _stderr_tail(self) -> str:
         self._stderr.seek(0)
         lines = self._stderr.read().decode("utf-8", "replace").strip().splitlines()
+        lines = [line for line in lines if not TF_LOG.match(line)]  # TensorFlow's start-up noise
         return lines[-1] if lines else "no message"
 
     def close(self) -> None:

@@ -1,0 +1,186 @@
+"""Jupyter notebooks: reading a submission's code out of one, and writing an exercise as one.
+
+Reading: the code cells in order, joined into one module. Lines that are IPython, not Python
+(`%matplotlib inline`, `!pip install ...`) are skipped, not run, and so are cell magics (a cell
+whose first line starts with `%%`) and any cell tagged `skip-grading` (in Jupyter: View > Cell
+Toolbar > Tags). Each line of the module remembers where it came from, so feedback can say
+"code cell 3, line 5": code cells are counted from the top of the notebook, from 1, whether or
+not they were run (execution counts change with every run, positions do not).
+
+Writing: `exercise_notebook` turns a chapter's `.py` stub into a notebook (the module docstring
+and each function's docstring as markdown, the stubs as code cells), so the `.py` stub stays
+the one source of the exercise.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+from nbformat import v4
+
+from grader.errors import BadInput
+
+SKIP_TAG = "skip-grading"
+NBFORMAT_MAJOR = 4
+MAX_NOTEBOOK_BYTES = 32 << 20  # outputs (plots) make notebooks large; the code is limited later
+
+Location = tuple[int, int]  # (code cell, line within the cell), both from 1
+
+
+@dataclass(frozen=True)
+class NotebookCode:
+    source: str
+    lines: tuple[Location, ...]  # lines[i] is where line i + 1 of `source` came from
+
+
+def _is_ipython(line: str) -> bool:
+    return line.lstrip().startswith(("%", "!"))
+
+
+def notebook_code(path: Path) -> NotebookCode:
+    """The code of a notebook as one module, with the cell and line of each of its lines."""
+    try:
+        if path.stat().st_size > MAX_NOTEBOOK_BYTES:
+            raise BadInput(f"{path} is larger than {MAX_NOTEBOOK_BYTES >> 20} MiB")
+        text = path.read_text(encoding="utf-8")
+        raw = json.loads(text)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise BadInput(f"cannot read {path}: not a notebook ({_first_line(exc)})") from exc
+    version = raw.get("nbformat") if isinstance(raw, dict) else None
+    if not isinstance(version, int):
+        raise BadInput(f"cannot read {path}: not a notebook (no nbformat version)")
+    if version != NBFORMAT_MAJOR:
+        raise BadInput(
+            f"{path} is an nbformat {version} notebook; only nbformat {NBFORMAT_MAJOR} (what "
+            "Jupyter writes today) is read: open and save it in a current Jupyter"
+        )
+    try:
+        with warnings.catch_warnings():  # e.g. cells without ids, from older Jupyters
+            warnings.simplefilter("ignore")
+            notebook = nbformat.reads(text, as_version=NBFORMAT_MAJOR)
+        cells = [c for c in notebook.cells if c.get("cell_type") == "code"]
+        sources = [(str(c.get("source", "")), list(c.get("metadata", {}).get("tags", []))) for c in cells]
+    except Exception as exc:  # nbformat raises many kinds on a damaged file
+        raise BadInput(f"cannot read {path}: {_first_line(exc)}") from exc
+    out: list[str] = []
+    where: list[Location] = []
+    for number, (source, tags) in enumerate(sources, start=1):
+        lines = source.splitlines()
+        if SKIP_TAG in tags or (lines and lines[0].lstrip().startswith("%%")):
+            continue
+        for i, line in enumerate(lines, start=1):
+            if not _is_ipython(line):
+                out.append(line)
+                where.append((number, i))
+        out.append("")  # cells end with a blank line, as if they were one file
+        where.append((number, len(lines) + 1))
+    source = "\n".join(out) + "\n"
+    if not source.strip():
+        raise BadInput(f"{path} has no code cells")
+    return NotebookCode(source=source, lines=tuple(where))
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def cell_of(lines: tuple[Location, ...], line: int) -> str:
+    """'code cell C, line L' for line `line` of the joined module."""
+    if 1 <= line <= len(lines):
+        cell, within = lines[line - 1]
+        return f"code cell {cell}, line {within}"
+    return f"line {line}"
+
+
+def translate(text: str, module_file: str, lines: tuple[Location, ...]) -> str:
+    """Point references to the joined module ("fundamentals.py, line 19", "SyntaxError on line
+    19") at the notebook cell they came from."""
+    text = re.sub(
+        rf"{re.escape(module_file)}, line (\d+)", lambda m: cell_of(lines, int(m.group(1))), text
+    )
+    return re.sub(r"\bon line (\d+)", lambda m: "in " + cell_of(lines, int(m.group(1))), text)
+
+
+def definitions(source: str, lines: tuple[Location, ...]) -> dict[str, list[int]]:
+    """Top-level functions and classes of the joined module, by name: the cells defining them."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return {}
+    found: dict[str, list[int]] = {}
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            if 1 <= node.lineno <= len(lines):
+                found.setdefault(node.name, []).append(lines[node.lineno - 1][0])
+    return found
+
+
+# --- writing an exercise as a notebook -----------------------------------------------------------
+
+
+def exercise_notebook(source: str, *, title: str = "") -> nbformat.NotebookNode:
+    """A notebook of a `.py` exercise: its docstring as markdown, the code before the first
+    function as one cell, then for each function or class a markdown cell with its docstring
+    (the task) and a code cell with the stub, without the docstring."""
+    tree = ast.parse(source)
+    lines = source.splitlines()
+    cells = []
+    body = list(tree.body)
+    doc = ast.get_docstring(tree)
+    if doc and body and isinstance(body[0], ast.Expr):
+        body = body[1:]
+    if doc:  # its first line is the notebook's heading
+        first, _, rest = doc.partition("\n")
+        cells.append(v4.new_markdown_cell(f"# {first.strip()}\n{rest}".rstrip()))
+    elif title:
+        cells.append(v4.new_markdown_cell(f"# {title}"))
+    pending: list[ast.stmt] = []
+
+    def flush() -> None:
+        if pending:
+            start = _first_line_of(pending[0])
+            text = "\n".join(lines[start - 1 : pending[-1].end_lineno]).strip("\n")
+            cells.append(v4.new_code_cell(text))
+            pending.clear()
+
+    for node in body:
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            pending.append(node)
+            continue
+        flush()
+        task = ast.get_docstring(node)
+        if task:
+            cells.append(v4.new_markdown_cell(f"### `{node.name}`\n\n{task}"))
+        cells.append(v4.new_code_cell(_without_docstring(node, lines)))
+    flush()
+    notebook = v4.new_notebook(cells=cells)
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    return notebook
+
+
+def _first_line_of(node: ast.stmt) -> int:
+    decorators = getattr(node, "decorator_list", [])
+    return min([node.lineno, *(d.lineno for d in decorators)])
+
+
+def _without_docstring(node: ast.stmt, lines: list[str]) -> str:
+    start, end = _first_line_of(node), node.end_lineno or node.lineno
+    keep = list(range(start, end + 1))
+    first = node.body[0] if node.body else None  # type: ignore[attr-defined]
+    has_doc = isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str)
+    if has_doc and len(node.body) > 1:  # type: ignore[attr-defined]
+        dropped = set(range(first.lineno, (first.end_lineno or first.lineno) + 1))
+        keep = [n for n in keep if n not in dropped]
+    return "\n".join(lines[n - 1] for n in keep)
+
+
+def write_notebook(notebook: nbformat.NotebookNode, path: Path) -> None:
+    nbformat.validate(notebook)
+    nbformat.write(notebook, str(path))

@@ -1,0 +1,109 @@
+"""`grade release OUT/`: the course as students receive it.
+
+The release holds `exercises/` (stubs, public checks and their recorded observations), the
+engine, and what installs and runs it; never `solutions/`, hidden checks, tests (their data holds
+reference solutions) or anything else from which a solution can be read back. Before a file is
+written, every file to ship is searched for the source of each function and class defined in
+`solutions/` (references, oracles, hidden checks): a hit stops the release.
+"""
+
+from __future__ import annotations
+
+import ast
+import shutil
+from pathlib import Path
+
+from grader.course import Course
+from grader.errors import BadInput
+from grader.recorded import load_recording, recorded_path, reference_fingerprint, checks_fingerprint
+
+SHIPPED = ("exercises", "grader", "pyproject.toml", "README.md", ".ci/setup", ".gitignore")
+JUNK = ("__pycache__", "*.pyc", ".ipynb_checkpoints", ".pytest_cache", "*.egg-info")
+MIN_LEAK_CHARS = 40  # shorter definitions (one-line helpers) are not worth a false alarm
+
+
+def release_files(course: Course) -> list[Path]:
+    """Files of the course that a release ships, relative to the course root."""
+    files: list[Path] = []
+    for name in SHIPPED:
+        path = course.root / name
+        if path.is_file():
+            files.append(Path(name))
+        elif path.is_dir():
+            for file in sorted(path.rglob("*")):
+                rel = file.relative_to(course.root)
+                if file.is_file() and not any(rel.match(j) or any(p.match(j) for p in rel.parents) for j in JUNK):
+                    files.append(rel)
+    return files
+
+
+def secrets(course: Course) -> dict[str, str]:
+    """Text that must not appear in a release: every solutions/ file whole, and the source of
+    every function and class defined in solutions/ Python files. Keyed by where it comes from."""
+    found: dict[str, str] = {}
+    solutions = course.root / "solutions"
+    if not solutions.is_dir():
+        return found
+    for file in sorted(solutions.rglob("*")):
+        if not file.is_file() or "__pycache__" in file.parts:
+            continue
+        rel = file.relative_to(course.root)
+        try:
+            text = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        if text.strip():
+            found[str(rel)] = text.strip()
+        if file.suffix == ".py":
+            try:
+                tree = ast.parse(text)
+            except SyntaxError:
+                continue
+            for node in ast.walk(tree):
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                    segment = ast.get_source_segment(text, node) or ""
+                    if len(segment) >= MIN_LEAK_CHARS:
+                        found[f"{rel}: {node.name}"] = segment
+    return found
+
+
+def check_recordings(course: Course) -> None:
+    """Every chapter has current recorded observations (as far as can be told without TF)."""
+    for chapter in course.chapters.values():
+        run = f"run `grade record {chapter.name}` first"
+        if not recorded_path(chapter).is_file():
+            raise BadInput(f"{chapter.name} has no recorded observations: {run}")
+        recording = load_recording(chapter)
+        if recording.checks_sha256 != checks_fingerprint(chapter) or (
+            chapter.solution_dir is not None
+            and recording.reference_sha256 != reference_fingerprint(chapter)
+        ):
+            raise BadInput(f"recorded observations of {chapter.name} are stale: {run}")
+
+
+def write_release(course: Course, out: Path) -> list[Path]:
+    """Copy the student's part of the course into `out` (absent or empty); the files written."""
+    out = out.resolve()
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise BadInput(f"{out} exists and is not an empty folder")
+    if out == course.root or course.root in out.parents:
+        if (out.relative_to(course.root).parts or ("",))[0] in SHIPPED:
+            raise BadInput(f"{out} is inside a folder the release copies")
+    check_recordings(course)
+    files = release_files(course)
+    hidden = secrets(course)
+    for rel in files:
+        try:
+            text = (course.root / rel).read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            continue
+        for where, secret in hidden.items():
+            if secret in text:
+                raise BadInput(f"release stopped: {rel} contains the text of {where}")
+    written = []
+    for rel in files:
+        target = out / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(course.root / rel, target)
+        written.append(target)
+    return written

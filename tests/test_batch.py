@@ -1,0 +1,160 @@
+"""`grade batch`: one correct row per entry whatever the entry does, resumable after kill -9,
+and exports that parse."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from grader.batch import find_entries, run_batch
+from grader.course import Course
+from grader.export import export
+from grader.gradebook import Gradebook
+from grader.session import Session
+
+from conftest import ROOT, TEST_LIMITS
+
+SOLUTION = ROOT / "solutions/chapter1/fundamentals.py"
+STUB = ROOT / "exercises/chapter1/fundamentals.py"
+HOSTILE = ROOT / "tests/data/hostile"
+NO_BIAS = ("return input_size * units + (units if use_bias else 0)", "return input_size * units")
+
+
+def make_class(folder: Path) -> dict[str, tuple[float | None, str]]:
+    """A folder of submissions, and the (score, status) each must get (None: any score)."""
+    folder.mkdir()
+    shutil.copy(SOLUTION, folder / "good.py")
+    (folder / "wrong").mkdir()
+    (folder / "wrong" / "fundamentals.py").write_text(SOLUTION.read_text().replace(*NO_BIAS))
+    with zipfile.ZipFile(folder / "zipped.zip", "w") as z:
+        z.write(SOLUTION, "work/fundamentals.py")
+    shutil.copy(STUB, folder / "stub.py")
+    for case in ("infinite_loop_in_function", "memory_bomb", "exit_at_import", "forged_stdout"):
+        shutil.copy(HOSTILE / case / "fundamentals.py", folder / f"{case}.py")
+    (folder / "empty.py").write_text("")
+    (folder / "broken.zip").write_bytes(b"not a zip")
+    (folder / "notes.txt").write_text("hello")
+    (folder / "nofile").mkdir()
+    return {
+        "good": (20, "completed"), "wrong": (None, "completed"), "zipped": (20, "completed"),
+        "stub": (0, "completed"), "infinite_loop_in_function": (1, "completed"),
+        "memory_bomb": (1, "completed"), "exit_at_import": (0, "crashed"),
+        "forged_stdout": (1, "completed"), "empty": (0, "unreadable"), "broken": (0, "unreadable"),
+        "notes.txt": (0, "unreadable"), "nofile": (0, "unreadable"),
+    }  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """A class graded through the library with two workers, and its exports."""
+    base = tmp_path_factory.mktemp("batch")
+    expected = make_class(base / "class")
+    course = Course(ROOT)
+    chapter = course.chapter("chapter1")
+    book = Gradebook(base / "gradebook.sqlite")
+    seen = []
+    with Session(course, limits=TEST_LIMITS, jobs=2) as session:
+        run_batch(session, chapter, find_entries(base / "class"), book, on_result=lambda s, r: seen.append(s))
+    results = book.results("chapter1")
+    book.close()
+    export(results, chapter, base / "out", ("csv", "json", "gradescope"))
+    return expected, results, seen, base / "out"
+
+
+def test_every_entry_gets_exactly_one_correct_row(graded) -> None:
+    expected, results, seen, _ = graded
+    assert sorted(seen) == sorted(expected), "each entry reported exactly once"
+    assert set(results) == set(expected)
+    for student, (score, status) in expected.items():
+        got = results[student]
+        assert got.status == status, (student, got.status, got.messages)
+        if score is not None:
+            assert got.score == score, (student, got.score)
+    assert 0 < results["wrong"].score < 20
+    assert "no fundamentals.py" in results["nofile"].messages[0]
+
+
+def test_exports_parse(graded) -> None:
+    expected, results, _, out = graded
+    rows = list(csv.DictReader(open(out / "gradebook.csv")))
+    assert {r["student"] for r in rows} == set(expected)
+    good = next(r for r in rows if r["student"] == "good")
+    assert float(good["total"]) == 20 and float(good["dense_params"]) == 1
+    lines = [json.loads(line) for line in open(out / "results.jsonl")]
+    assert {line["student"] for line in lines} == set(expected)
+    assert all(line["max_score"] == 20 for line in lines)
+    for student in expected:
+        doc = json.loads((out / "gradescope" / student / "results.json").read_text())
+        assert doc["score"] == results[student].score
+        assert {"name", "score", "max_score", "output", "visibility"} <= set(doc["tests"][0])
+        assert sum(t["max_score"] for t in doc["tests"]) == 20
+    assert "expected 128, got 96" in (out / "feedback" / "wrong.txt").read_text()
+    report = (out / "report.html").read_text()
+    assert "<svg" in report and "dense_params" in report and "exit_at_import" in report
+
+
+def _grade_cli(*args: str) -> subprocess.Popen:
+    grade = Path(sys.executable).parent / "grade"
+    return subprocess.Popen([str(grade), *args], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def _rows(path: Path) -> list[tuple[str, float, str]]:
+    if not path.exists():
+        return []
+    with sqlite3.connect(path) as db:
+        try:
+            return sorted(db.execute("SELECT student, score, status FROM results"))
+        except sqlite3.OperationalError:
+            return []
+
+
+def test_killed_batch_resumes_without_loss_or_duplicates(tmp_path) -> None:
+    folder = tmp_path / "class"
+    folder.mkdir()
+    mutants = [("bias", NO_BIAS), ("relu", ("return np.maximum(np.asarray(z), 0.0)", "return np.asarray(z)"))]
+    for i in range(12):
+        name, (old, new) = mutants[i % 2]
+        source = SOLUTION.read_text() if i % 3 == 0 else SOLUTION.read_text().replace(old, new)
+        (folder / f"s{i:02d}_{name}.py").write_text(source)
+    whole, broken = tmp_path / "whole.sqlite", tmp_path / "broken.sqlite"
+    run = _grade_cli("batch", "chapter1", str(folder), "--jobs", "2", "--gradebook", str(whole), "--out", str(tmp_path / "o1"))
+    assert run.wait(timeout=600) == 0, run.stderr.read()
+
+    run = _grade_cli("batch", "chapter1", str(folder), "--jobs", "2", "--gradebook", str(broken), "--out", str(tmp_path / "o2"))
+    deadline = time.monotonic() + 300
+    while len(_rows(broken)) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.kill(run.pid, signal.SIGKILL)
+    run.wait()
+    partial = _rows(broken)
+    assert 3 <= len(partial) < 12, "killed part-way"
+
+    run = _grade_cli("batch", "chapter1", str(folder), "--jobs", "2", "--gradebook", str(broken), "--out", str(tmp_path / "o2"))
+    out, err = run.communicate(timeout=600)
+    assert run.returncode == 0, err
+    assert f"{12 - len(partial)} to grade" in err
+    assert _rows(broken) == _rows(whole)
+    assert len(_rows(broken)) == 12
+
+    run = _grade_cli("batch", "chapter1", str(folder), "--gradebook", str(broken), "--out", str(tmp_path / "o2"), "--regrade")
+    out, err = run.communicate(timeout=600)
+    assert run.returncode == 0 and "12 to grade" in err
+    assert _rows(broken) == _rows(whole)
+
+
+def test_bad_batch_input_is_one_line() -> None:
+    run = _grade_cli("batch", "chapter1", "/nonexistent-folder")
+    out, err = run.communicate(timeout=120)
+    assert run.returncode == 2 and err.strip() == "Error: /nonexistent-folder is not a folder of submissions"
