@@ -19,6 +19,11 @@ CHAPTER = ChapterSpec(
 )
 
 
+def _lr(model):
+    """The optimizer's learning rate, to 6 significant digits (float32 0.2 reads 0.2)."""
+    return float(f"{float(model.optimizer.learning_rate.numpy()):.6g}")
+
+
 def _scripted_fit(callbacks, train, val, steps=1):
     """fit() a model whose losses are scripted: `train[i]` is the loss of training step i,
     `val[e]` the validation loss after epoch e; at most len(val) epochs of `steps` steps.
@@ -60,12 +65,12 @@ def _scripted_fit(callbacks, train, val, steps=1):
     model.compile(optimizer=keras.optimizers.SGD(1.0), run_eagerly=True)
     lrs = []
     watch = keras.callbacks.LambdaCallback(
-        on_epoch_begin=lambda epoch, logs: lrs.append(float(model.optimizer.learning_rate.numpy())))
+        on_epoch_begin=lambda epoch, logs: lrs.append(_lr(model)))
     # One endless dataset: Keras keeps its iterator across epochs (fast on a small CPU).
     data = tf.data.Dataset.from_tensors((np.zeros((1, 1), "float32"),) * 2).repeat()
     history = model.fit(data, steps_per_epoch=steps, epochs=len(val), validation_data=data,
                         validation_steps=1, shuffle=False, callbacks=[watch, *callbacks], verbose=0)
-    lrs.append(float(model.optimizer.learning_rate.numpy()))
+    lrs.append(_lr(model))
     return {"epochs run": len(history.epoch), "training steps run": done["steps"],
             "weights are from epoch": int(model.count.numpy()) // steps - 1,
             "learning rate per epoch, then final": lrs, "history": history.history}
@@ -263,8 +268,9 @@ def dropout_behaviour(sub, ctx):
 
 
 def _initializer(config):
-    return {"class": config["class_name"],
-            **{k: v for k, v in config["config"].items() if k != "seed"}}
+    """An initializer's config as one line, e.g. "RandomNormal(mean=0.0, stddev=0.05)"."""
+    args = ", ".join(f"{k}={v!r}" for k, v in sorted(config["config"].items()) if k != "seed")
+    return f"{config['class_name']}({args})"
 
 
 BATCH_NORM = [  # momentum, epsilon, axis, gamma, beta_stddev, input shape (no batch axis)

@@ -8,6 +8,11 @@ from grader.checks import check
 from grader.judges import close, exact
 
 
+def _lr(model):
+    """The optimizer's learning rate, to 6 significant digits (float32 0.2 reads 0.2)."""
+    return float(f"{float(model.optimizer.learning_rate.numpy()):.6g}")
+
+
 def _scripted_fit(callbacks, train, val, steps=1):
     """fit() a model whose losses are scripted: `train[i]` is the loss of training step i,
     `val[e]` the validation loss after epoch e; at most len(val) epochs of `steps` steps.
@@ -49,12 +54,12 @@ def _scripted_fit(callbacks, train, val, steps=1):
     model.compile(optimizer=keras.optimizers.SGD(1.0), run_eagerly=True)
     lrs = []
     watch = keras.callbacks.LambdaCallback(
-        on_epoch_begin=lambda epoch, logs: lrs.append(float(model.optimizer.learning_rate.numpy())))
+        on_epoch_begin=lambda epoch, logs: lrs.append(_lr(model)))
     # One endless dataset: Keras keeps its iterator across epochs (fast on a small CPU).
     data = tf.data.Dataset.from_tensors((np.zeros((1, 1), "float32"),) * 2).repeat()
     history = model.fit(data, steps_per_epoch=steps, epochs=len(val), validation_data=data,
                         validation_steps=1, shuffle=False, callbacks=[watch, *callbacks], verbose=0)
-    lrs.append(float(model.optimizer.learning_rate.numpy()))
+    lrs.append(_lr(model))
     return {"epochs run": len(history.epoch), "training steps run": done["steps"],
             "weights are from epoch": int(model.count.numpy()) // steps - 1,
             "learning rate per epoch, then final": lrs, "history": history.history}
