@@ -22,6 +22,7 @@ module level (the grader never imports it); probes import it inside, where it is
 from __future__ import annotations
 
 import os
+import sys
 import time
 import traceback
 import types
@@ -112,12 +113,29 @@ def _replace(c: Check, **changes: Any) -> Check:
     return Check(**{**c.__dict__, **changes})
 
 
-def load_source(name: str, source: str, filename: str) -> types.ModuleType:
-    """Execute a check module's source as a fresh module (no sys.modules, no file needed)."""
-    module = types.ModuleType(name)
-    module.__file__ = filename
-    exec(compile(source, filename, "exec"), module.__dict__)
-    return module
+def load_check_modules(sources: dict[str, tuple[str, str]]) -> dict[str, types.ModuleType]:
+    """Execute check modules from source, in order: name -> (source, filename).
+
+    Each is importable by its name while the later ones load, so `hidden_checks.py` can share
+    the helpers of `checks.py` with `from checks import helper`. The same function loads them in
+    the grader and in the sandbox, where no chapter file exists on disk.
+    """
+    saved = {name: sys.modules.get(name) for name in sources}
+    modules: dict[str, types.ModuleType] = {}
+    try:
+        for name, (source, filename) in sources.items():
+            module = types.ModuleType(name)
+            module.__file__ = filename
+            sys.modules[name] = module
+            exec(compile(source, filename, "exec"), module.__dict__)
+            modules[name] = module
+    finally:
+        for name, previous in saved.items():
+            if previous is None:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = previous
+    return modules
 
 
 def seed_for(seed: int, check_name: str) -> np.random.SeedSequence:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from grader.checks import Check, ChapterSpec, checks_in, load_source
+from grader.checks import Check, ChapterSpec, checks_in, load_check_modules
 from grader.errors import BadInput
 
 CHECKS_FILE = "checks.py"
@@ -30,8 +30,18 @@ class Chapter:
     solution_dir: Path | None
 
     @cached_property
+    def _modules(self) -> dict[str, types.ModuleType]:
+        files = {"checks": self.exercise_dir / CHECKS_FILE, "hidden_checks": self.hidden_checks_file}
+        try:
+            return load_check_modules(
+                {name: (path.read_text(), str(path)) for name, path in files.items() if path}
+            )
+        except Exception as exc:  # an instructor's broken checks file is bad input, in one line
+            raise BadInput(f"cannot load the checks of {self.name}: {type(exc).__name__}: {exc}") from exc
+
+    @property
     def _public(self) -> types.ModuleType:
-        return _load(self.exercise_dir / CHECKS_FILE, f"{self.name}_checks")
+        return self._modules["checks"]
 
     @cached_property
     def spec(self) -> ChapterSpec:
@@ -44,9 +54,8 @@ class Chapter:
     def checks(self) -> list[Check]:
         """Public checks, then hidden ones where `solutions/` is present."""
         found = checks_in(self._public, hidden=False)
-        hidden_file = self.hidden_checks_file
-        if hidden_file is not None:
-            found += checks_in(_load(hidden_file, f"{self.name}_hidden"), hidden=True)
+        if "hidden_checks" in self._modules:
+            found += checks_in(self._modules["hidden_checks"], hidden=True)
         names = [c.name for c in found]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
@@ -79,13 +88,6 @@ class Chapter:
             if name not in by_name:
                 raise BadInput(_unknown("check", name, list(by_name), f" in {self.name}"))
         return [by_name[n] for n in names]
-
-
-def _load(path: Path, name: str) -> types.ModuleType:
-    try:
-        return load_source(name, path.read_text(), str(path))
-    except Exception as exc:  # an instructor's broken checks file is bad input, said in one line
-        raise BadInput(f"cannot load {path}: {type(exc).__name__}: {exc}") from exc
 
 
 def _unknown(kind: str, name: str, known: list[str], where: str = "") -> str:

@@ -118,3 +118,14 @@ def test_non_finite_values_survive_the_channel() -> None:
     seen = parse_events(sent.model_dump_json()).observations["c"]
     assert exact()(0.0, seen.cases[0].value) == "expected 0, got nan"
     assert seen.cases[1].value == [1.0, float("inf")]
+
+
+def test_hidden_checks_can_import_helpers_from_public_checks() -> None:
+    from grader.checks import checks_in, load_check_modules
+
+    public = "from grader.checks import check\n\ndef helper():\n    return 41\n"
+    hidden = ("from checks import helper\nfrom grader.checks import check\n\n"
+              "@check(points=1)\ndef answer(sub, ctx):\n    'The answer.'\n    ctx.record('x', helper() + 1)\n")
+    modules = load_check_modules({"checks": (public, "checks.py"), "hidden_checks": (hidden, "hidden_checks.py")})
+    assert [c.name for c in checks_in(modules["hidden_checks"], hidden=True)] == ["answer"]
+    assert "checks" not in __import__("sys").modules, "loading leaves no trace in sys.modules"

@@ -15,7 +15,7 @@ import sys
 import types
 from pathlib import Path
 
-from grader.checks import Check, CheckTimeout, checks_in, describe, load_source, run_probe, seed_for
+from grader.checks import Check, CheckTimeout, checks_in, describe, load_check_modules, run_probe, seed_for
 from grader.models import Job, ModuleImported, Observation, ProbeStarted
 
 PR_SET_NO_NEW_PRIVS = 38
@@ -49,8 +49,9 @@ def run(job: Job, result_fd: int, scratch: Path, uid: int | None, memory_base: i
         channel.write(event.model_dump_json() + "\n")
 
     checks: dict[str, Check] = {}
-    for name, source in job.check_sources.items():
-        checks.update({c.name: c for c in checks_in(load_source(name, source, name), hidden=False)})
+    sources = {name: (source, f"{name}.py") for name, source in job.check_sources.items()}
+    for module in load_check_modules(sources).values():
+        checks.update({c.name: c for c in checks_in(module, hidden=False)})
     modules: dict[str, types.ModuleType | None] = {}
     signal.signal(signal.SIGALRM, _on_alarm)
     for call in job.calls:
