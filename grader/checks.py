@@ -65,6 +65,11 @@ class Check:
     partial: bool = True
     forbid: tuple[str, ...] = ()
     reference: str = "solution"
+    gpu_compare: Compare | None = None
+
+    def comparison(self, device: str) -> Compare:
+        """The comparison for results computed on `device` ("cpu", "gpu:0", ...)."""
+        return self.gpu_compare if device.startswith("gpu") and self.gpu_compare else self.compare
 
 
 def check(
@@ -74,6 +79,7 @@ def check(
     partial: bool = True,
     forbid: list[str] | tuple[str, ...] = (),
     reference: str = "solution",
+    gpu_compare: Compare | None = None,
 ) -> Callable[[Probe], Check]:
     """Declare a check from its probe.
 
@@ -82,6 +88,8 @@ def check(
     forbid: names the submission's source may not use (attribute, name or import), checked with ast.
     reference: module of `solutions/chapterN/` the reference observation comes from; "solution"
         is the reference solution itself, another name (e.g. "oracle") a module built on Keras.
+    gpu_compare: the comparison to use instead when the submission ran on a GPU, for checks whose
+        tolerance must widen there (TF32 matrix units round float32 products to ~1e-3).
     A check defined in `solutions/chapterN/hidden_checks.py` is hidden.
     """
 
@@ -96,6 +104,7 @@ def check(
             partial=partial,
             forbid=tuple(forbid),
             reference=reference,
+            gpu_compare=gpu_compare,
         )
 
     return wrap

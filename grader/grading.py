@@ -161,7 +161,7 @@ def grade_submission(
         if mine is None:
             checks.append(_zero(chk, _why_missing(seen, ended)))
             continue
-        checks.append(_judge(chk, mine, reference[chk.name]))
+        checks.append(_judge(chk, mine, reference[chk.name], env.device))
     status: SubmissionStatus = "completed"
     if end.timed_out or any("timed out" in e for e in seen.import_errors.values()):
         status = "timed_out"
@@ -211,8 +211,8 @@ def _in_cells(
     return checks, {**extra, "messages": messages}
 
 
-def _judge(chk: Check, mine: Observation, ref: Observation) -> CheckResult:
-    share, status, feedback = judge_cases(mine, ref, chk.compare, chk.partial)
+def _judge(chk: Check, mine: Observation, ref: Observation, device: str) -> CheckResult:
+    share, status, feedback = judge_cases(mine, ref, chk.comparison(device), chk.partial)
     return CheckResult(
         name=chk.name, description=chk.description, points=chk.points,
         score=round(chk.points * share, 4), hidden=chk.hidden, status=status,

@@ -25,7 +25,7 @@ class Session:
         device: str = "cpu", jobs: int = 1,
     ) -> None:  # fmt: skip
         self.course, self.seed, self.limits = course, seed, limits
-        self.workers = [Worker(course.root, device=device) for _ in range(jobs)]
+        self.workers = [Worker(course.root, device=device, index=i) for i in range(jobs)]
         try:
             for worker in self.workers:  # they import TensorFlow side by side meanwhile
                 worker.info
@@ -50,10 +50,13 @@ class Session:
 
     def grade(
         self, chapter: Chapter, submission: Submission, *, limits: Limits | None = None,
-        worker: Worker | None = None,
+        worker: Worker | None = None, reference: dict[str, Observation] | None = None,
     ) -> SubmissionResult:  # fmt: skip
+        """`reference`: observations made elsewhere (a batch on a cluster observes them once
+        and sends them to every machine); default: this session's own."""
         return grade_submission(
-            chapter, submission, worker or self.worker, self.reference(chapter),
+            chapter, submission, worker or self.worker,
+            self.reference(chapter) if reference is None else reference,
             seed=self.seed, limits=limits or self.limits,
         )  # fmt: skip
 

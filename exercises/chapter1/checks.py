@@ -156,7 +156,8 @@ def softmax(sub, ctx):
     _activation_check("softmax")(sub, ctx)
 
 
-@check(points=2, compare=close(rtol=1e-4, atol=1e-5), reference="oracle")
+@check(points=2, compare=close(rtol=1e-4, atol=1e-5), reference="oracle",
+       gpu_compare=close(rtol=5e-3, atol=5e-3))  # the oracle's matmuls run in TF32 on a GPU
 def collapse_linear(sub, ctx):
     "Two Dense layers without activation are one: return its kernel and bias."
     for _ in range(3):

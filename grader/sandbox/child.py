@@ -118,6 +118,7 @@ def _limit(job: Job, memory_base: int) -> None:
     resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_mb << 20, limits.file_mb << 20))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
-    if os.environ.get("TF_GRADER_DEVICE") == "cpu":  # CUDA needs unlimited address space
+    if os.environ.get("TF_GRADER_DEVICE") == "cpu":  # CUDA needs unlimited address space:
+        # on a GPU the worker's memory watchdog is the limit
         space = memory_base + (limits.memory_mb << 20)
         resource.setrlimit(resource.RLIMIT_AS, (space, space))

@@ -12,8 +12,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
-from grader.errors import SandboxError
+from grader.errors import BadInput, SandboxError
 from grader.models import Job, JobEnd, WorkerInfo
+from grader.sandbox.devices import nvidia_nodes, plan_devices
 from grader.sandbox.plan import SandboxPlan, UidSlot, plan_worker
 
 START_TIMEOUT_S = 180.0
@@ -28,10 +29,11 @@ class Worker:
     ...     end = worker.run(job)
     """
 
-    def __init__(self, course_root: Path, *, device: str = "cpu") -> None:
+    def __init__(self, course_root: Path, *, device: str = "cpu", index: int = 0) -> None:
+        devices = plan_devices(device, nvidia_nodes(), index)
         self._slot = UidSlot() if os.geteuid() == 0 else None
         self.plan: SandboxPlan = plan_worker(
-            course_root, device=device, uid=self._slot.uid if self._slot else None
+            course_root, devices=devices, uid=self._slot.uid if self._slot else None
         )
         self._proc: subprocess.Popen[bytes] | None = None
         self._buffer = b""
@@ -67,7 +69,11 @@ class Worker:
             why = self._stderr_tail()
             self.close()
             raise SandboxError(f"the sandbox worker did not start: {why}")
-        return _parse(WorkerInfo, line)
+        info = _parse(WorkerInfo, line)
+        if info.device == "unavailable":
+            self.shutdown()
+            raise BadInput("--device gpu: TensorFlow sees no GPU on this machine")
+        return info
 
     def run(self, job: Job) -> JobEnd:
         """Run one job. A worker that dies or stops answering is replaced; the job is reported

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import grader
+from grader.sandbox.devices import DevicePlan
 
 UID_BASE = 61000
 UID_SLOTS = 1000
@@ -87,7 +88,7 @@ def _python_paths(course_root: Path) -> list[Path]:
     return [p for p in keep if not any(q in p.parents for q in keep)]
 
 
-def _base_env(device: str, uid: int | None, pid_namespace: bool) -> dict[str, str]:
+def _base_env(devices: DevicePlan, uid: int | None, pid_namespace: bool) -> dict[str, str]:
     env = {
         "PATH": "/usr/local/bin:/usr/bin:/bin",
         "HOME": "/tmp",
@@ -98,16 +99,15 @@ def _base_env(device: str, uid: int | None, pid_namespace: bool) -> dict[str, st
         "PYTHONUNBUFFERED": "1",
         "TF_CPP_MIN_LOG_LEVEL": "3",
         "MALLOC_ARENA_MAX": "2",
-        "TF_GRADER_DEVICE": device,
+        "TF_GRADER_DEVICE": devices.device,
         "TF_GRADER_UID": "" if uid is None else str(uid),
         "TF_GRADER_PIDNS": "1" if pid_namespace else "",
+        **devices.env,
     }
-    if device == "cpu":
-        env["CUDA_VISIBLE_DEVICES"] = ""
     return env
 
 
-def plan_worker(course_root: Path, *, device: str = "cpu", uid: int | None) -> SandboxPlan:
+def plan_worker(course_root: Path, *, devices: DevicePlan, uid: int | None) -> SandboxPlan:
     """The command that starts a warm worker, with isolation if this machine has it."""
     worker = [sys.executable, "-m", "grader.sandbox.worker"]
     who = (
@@ -118,7 +118,7 @@ def plan_worker(course_root: Path, *, device: str = "cpu", uid: int | None) -> S
     if not bubblewrap_works():
         return SandboxPlan(
             argv=worker,
-            env={**os.environ, **_base_env(device, uid, pid_namespace=False)},
+            env={**os.environ, **_base_env(devices, uid, pid_namespace=False)},
             isolation=[
                 "WARNING: bubblewrap is not available, so there is no network or filesystem "
                 "isolation: only process limits are in force (apt-get install bubblewrap)",
@@ -142,7 +142,11 @@ def plan_worker(course_root: Path, *, device: str = "cpu", uid: int | None) -> S
                 made.add(parent)
         argv += ["--ro-bind", str(path), str(path)]
     argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--chdir", "/tmp"]
-    env = _base_env(device, uid, pid_namespace=True)
+    for node in devices.nodes:  # after --dev, which would hide them
+        argv += ["--dev-bind", node, node]
+    if devices.sys_readonly:
+        argv += ["--ro-bind", "/sys", "/sys"]
+    env = _base_env(devices, uid, pid_namespace=True)
     for key, value in env.items():
         argv += ["--setenv", key, value]
     return SandboxPlan(
@@ -155,5 +159,6 @@ def plan_worker(course_root: Path, *, device: str = "cpu", uid: int | None) -> S
             "a fresh process per submission, with wall-time, CPU, memory, process and "
             "file-size limits",
             who,
+            *([f"devices passed through: {', '.join(devices.nodes)}"] if devices.nodes else []),
         ],
     )

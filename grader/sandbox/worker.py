@@ -27,10 +27,11 @@ def main() -> None:
     replies = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)  # whatever else prints goes to stderr, never onto the reply channel
     uid = int(os.environ["TF_GRADER_UID"]) if os.environ.get("TF_GRADER_UID") else None
-    device = os.environ.get("TF_GRADER_DEVICE", "cpu")
     import keras  # noqa: F401  the import every submission would otherwise pay
     import numpy
     import tensorflow as tf
+
+    device = _effective_device(os.environ.get("TF_GRADER_DEVICE", "cpu"))
 
     info = WorkerInfo(
         python=sys.version.split()[0],
@@ -47,6 +48,33 @@ def main() -> None:
         except Exception as exc:  # a bug here must cost one job, not the warm worker
             end = JobEnd(events="", output_tail=f"worker error: {type(exc).__name__}: {exc}")
         replies.write(end.model_dump_json() + "\n")
+
+
+def _effective_device(asked: str) -> str:
+    """"cpu", "gpu:N", or "unavailable" when a GPU was demanded and TensorFlow sees none.
+
+    The look happens in a forked child: CUDA initialised in this process would not survive the
+    forks that run submissions."""
+    if asked == "cpu":
+        return "cpu"
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            import tensorflow as tf
+
+            os.write(write_end, str(len(tf.config.list_physical_devices("GPU"))).encode())
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    seen = os.read(read_end, 16).decode() or "0"
+    os.close(read_end)
+    os.waitpid(pid, 0)
+    if int(seen) > 0:
+        os.environ["TF_GRADER_DEVICE"] = "gpu"
+        return f"gpu:{os.environ.get('CUDA_VISIBLE_DEVICES', '0')}"
+    os.environ["TF_GRADER_DEVICE"] = "cpu"  # children then get the CPU's memory limit
+    return "cpu" if asked == "auto" else "unavailable"
 
 
 def run_job(job: Job, uid: int | None) -> JobEnd:
