@@ -15,6 +15,7 @@ from grader.grading import DEFAULT_SEED
 from grader.batch import find_entries, run_batch
 from grader.export import FORMATS, export
 from grader.gradebook import Gradebook
+from grader.sandbox.devices import DEVICES
 from grader.render import Progress, batch_table, submission_text
 from grader.notebook import exercise_notebook, write_notebook
 from grader.recorded import make_recording, write_recording
@@ -51,6 +52,11 @@ course_option = click.option(
     "--course", type=click.Path(file_okay=False, path_type=Path), default=None,
     help="Course folder (holding exercises/). Default: $TF_GRADER_COURSE, else the nearest "
     "folder up from here that holds exercises/.",
+)  # fmt: skip
+device_option = click.option(
+    "--device", type=click.Choice(DEVICES), default="auto", show_default=True,
+    help="Where submissions run: auto uses a GPU when TensorFlow sees one; gpu fails "
+    "clearly where there is none. The device is recorded in every result.",
 )  # fmt: skip
 seed_option = click.option(
     "--seed", type=int, default=DEFAULT_SEED, show_default=True,
@@ -93,15 +99,17 @@ def main() -> None:
               "Default: exercises/CHAPTER/.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result model as JSON.")
 @seed_option
+@device_option
 @course_option
 @_one_line_errors
-def check_cmd(chapter: str, submission: Path | None, as_json: bool, seed: int, course: Path | None) -> None:
+def check_cmd(chapter: str, submission: Path | None, as_json: bool, seed: int, device: str,
+              course: Path | None) -> None:  # fmt: skip
     """Grade one chapter: your exercises/CHAPTER/, or --submission PATH."""
     the_course = _course(course)
     chap = the_course.chapter(chapter)
     path = submission if submission is not None else chap.exercise_dir
     work = read_submission(path, chap.module_file)
-    with Session(the_course, seed=seed) as session:
+    with Session(the_course, seed=seed, device=device) as session:
         result = session.grade(chap, work)
     if as_json:
         click.echo(result.model_dump_json(indent=2))
@@ -125,10 +133,11 @@ def check_cmd(chapter: str, submission: Path | None, as_json: bool, seed: int, c
               help="Also write gradebook.csv, results.jsonl or gradescope/STUDENT/results.json "
               "(repeat the option for several).")
 @seed_option
+@device_option
 @course_option
 @_one_line_errors
 def batch_cmd(chapter: str, submissions: Path, jobs: int, out: Path | None, gradebook: Path | None,
-              regrade: bool, formats: tuple[str, ...], seed: int, course: Path | None) -> None:
+              regrade: bool, formats: tuple[str, ...], seed: int, device: str, course: Path | None) -> None:
     """Grade a folder of submissions: one entry per student (a folder, .py, .ipynb or .zip,
     named by the student id). Each row is saved as it is graded, so a run that is stopped and
     started again grades only what is missing."""
@@ -144,7 +153,7 @@ def batch_cmd(chapter: str, submissions: Path, jobs: int, out: Path | None, grad
         missing = len({e.student for e in entries} - book.graded(chap.name))
         click.echo(f"{chap.name}: {len(entries)} submissions, {missing} to grade, {jobs} workers", err=True)
         if missing:
-            with Session(the_course, seed=seed, jobs=min(jobs, missing)) as session:
+            with Session(the_course, seed=seed, jobs=min(jobs, missing), device=device) as session:
                 progress = Progress(missing)
                 run_batch(session, chap, entries, book, on_result=progress.update)
         students = {e.student for e in entries}
