@@ -21,11 +21,16 @@ CHAPTER = ChapterSpec(
 # How far a statistic of the student's random weights may drift from the reference's, for
 # samples of about 50,000 weights (several standard errors of each statistic).
 STAT_TOLERANCE = {
-    "mean in std units": 0.03,
+    "mean in std units": 0.04,
     "variance x fan_in": 0.15,
     "share within 1 std": 0.02,
     "share within 2 std": 0.008,
-    "largest |w| / std": 0.02,
+    "largest |w| / std": 0.03,
+}
+STAT_HINT = {
+    "share within 1 std": " (normal 0.683, normal truncated at 2 std 0.65, uniform 0.577)",
+    "share within 2 std": " (normal 0.954, normal truncated at 2 std 0.966, uniform 1)",
+    "largest |w| / std": " (uniform 1.732)",
 }
 
 
@@ -41,7 +46,8 @@ def _stats_or_close(expected, got):
             if key in STAT_TOLERANCE:
                 tol = STAT_TOLERANCE[key]
                 if not isinstance(have, (int, float)) or not abs(have - want) <= tol:
-                    return f"expected {key} {want:.4g} (+/- {tol:g}), got {have!r:.8}"
+                    return (f"expected {key} {want:.4g} (+/- {tol:g}), got {have!r:.8}"
+                            f"{STAT_HINT.get(key, '')}")
             else:
                 found = close()(want, have)
                 if found:
@@ -74,13 +80,13 @@ def _kind(model):
 
 
 def _layer_shapes(model, n_features):
-    """Output shape of every layer, in the order data flows through them."""
+    """Output shape of every layer without the batch axis, in the order data flows through."""
     import keras
 
     if _kind(model) == "a subclass of keras.Model":  # trace call() to see its layers
         inputs = keras.Input(shape=(n_features,))
         model = keras.Model(inputs, model.call(inputs))
-    return [list(layer.output.shape) for layer in model.layers
+    return [list(layer.output.shape)[1:] for layer in model.layers
             if not isinstance(layer, keras.layers.InputLayer)]
 
 
@@ -105,7 +111,7 @@ def _observe_model(ctx, label, build, x, base, shapes=True):
     ctx.case(f"{label}: kind of model", lambda: _kind(make()))
     ctx.case(f"{label}: count_params()", lambda: make().count_params())
     if shapes:
-        ctx.case(f"{label}: layer output shapes",
+        ctx.case(f"{label}: layer output shapes (batch axis left out)",
                  lambda: _layer_shapes(make(), x.shape[1]))
     ctx.case(f"{label}: output on {x.shape[0]} fixed inputs, reference weights copied in",
              lambda: make()(x))
@@ -177,7 +183,11 @@ def _weight_stats(weights, fan_in, uniform=False):
     return stats
 
 
-@check(points=2, compare=_stats_or_close, reference="oracle")
+# scaled_normal is to be written by hand, not borrowed from Keras' ready-made initialisers.
+KERAS_NORMAL_INITIALIZERS = ["VarianceScaling", "HeNormal", "he_normal", "RandomNormal"]
+
+
+@check(points=2, compare=_stats_or_close, forbid=KERAS_NORMAL_INITIALIZERS, reference="oracle")
 def custom_initializer(sub, ctx):
     "scaled_normal: a normal initialiser with variance 2 / fan_in (Keras' He scale), untruncated."
     import keras
@@ -214,6 +224,14 @@ def seeded_dense(sub, ctx):
         ctx.case(f"{label}: bias", lambda: build().bias)
 
 
+def _quiet_retracing():
+    """Each short fit traces new functions: keep TensorFlow's retracing warning out of the
+    output a student is shown."""
+    import tensorflow as tf
+
+    tf.get_logger().setLevel("ERROR")
+
+
 def _classifier(n_features, n_classes, last_activation, base):
     import keras
 
@@ -228,6 +246,7 @@ def _classifier(n_features, n_classes, last_activation, base):
 
 def _fit_compiled(sub, x, y, last_activation, learning_rate, base, epochs=2):
     """Compile with the student's choice, then a short fit done by the probe."""
+    _quiet_retracing()
     model = _classifier(x.shape[1], int(y.max()) + 1 if y.ndim == 1 else y.shape[1],
                         last_activation, base)
     sub.compile_classifier(model, y, last_activation, learning_rate)
@@ -259,14 +278,15 @@ def fit_and_evaluate(sub, ctx):
     "fit_and_evaluate: train without shuffling, then evaluate on the test data."
     import keras
 
+    _quiet_retracing()
     base = int(ctx.rng.integers(2**31))
     x_train, x_test = _inputs(ctx, 96, 5), _inputs(ctx, 32, 5)
     y_train, y_test = ctx.rng.integers(0, 3, size=96), ctx.rng.integers(0, 3, size=32)
-    for epochs, batch_size in [(3, 16), (2, 32)]:
-        model = _classifier(5, 3, "softmax", base)
-        model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1),
-                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-        label = (f"fit_and_evaluate(model, 96 training and 32 test samples, epochs={epochs}, "
-                 f"batch_size={batch_size})")
-        ctx.case(label, sub.fit_and_evaluate, model, x_train, y_train, x_test, y_test,
-                 epochs, batch_size)
+    epochs, batch_size = 3, 16
+    model = _classifier(5, 3, "softmax", base)
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    label = (f"fit_and_evaluate(model, 96 training and 32 test samples, epochs={epochs}, "
+             f"batch_size={batch_size})")
+    ctx.case(label, sub.fit_and_evaluate, model, x_train, y_train, x_test, y_test,
+             epochs, batch_size)

@@ -69,7 +69,8 @@ def scaled_normal(shape, dtype=None):
     one) with mean 0 and standard deviation sqrt(2 / fan_in), where fan_in is the product of
     all dimensions of `shape` but the last: shape[0] for a Dense kernel (inputs, units), and
     kernel_height * kernel_width * in_channels for a Conv2D kernel. Use `keras.random.normal`,
-    which accepts `mean`, `stddev` and `dtype` (dtype None means float32).
+    which accepts `mean`, `stddev` and `dtype` (dtype None means float32). Write it yourself:
+    Keras' ready-made VarianceScaling, HeNormal and RandomNormal are not allowed in this file.
     """
     raise NotImplementedError("scaled_normal")
 

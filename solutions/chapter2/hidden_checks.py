@@ -8,11 +8,16 @@ from grader.checks import check
 from grader.judges import close
 
 STAT_TOLERANCE = {
-    "mean in std units": 0.03,
+    "mean in std units": 0.04,
     "variance x fan_in": 0.15,
     "share within 1 std": 0.02,
     "share within 2 std": 0.008,
-    "largest |w| / std": 0.02,
+    "largest |w| / std": 0.03,
+}
+STAT_HINT = {
+    "share within 1 std": " (normal 0.683, normal truncated at 2 std 0.65, uniform 0.577)",
+    "share within 2 std": " (normal 0.954, normal truncated at 2 std 0.966, uniform 1)",
+    "largest |w| / std": " (uniform 1.732)",
 }
 
 
@@ -28,7 +33,8 @@ def _stats_or_close(expected, got):
             if key in STAT_TOLERANCE:
                 tol = STAT_TOLERANCE[key]
                 if not isinstance(have, (int, float)) or not abs(have - want) <= tol:
-                    return f"expected {key} {want:.4g} (+/- {tol:g}), got {have!r:.8}"
+                    return (f"expected {key} {want:.4g} (+/- {tol:g}), got {have!r:.8}"
+                            f"{STAT_HINT.get(key, '')}")
             else:
                 found = close()(want, have)
                 if found:
@@ -102,6 +108,14 @@ def two_branch_random(sub, ctx):
                        lambda: sub.build_two_branch(n_features, units, merge), x, base)
 
 
+def _quiet_retracing():
+    """Each short fit traces new functions: keep TensorFlow's retracing warning out of the
+    output a student is shown."""
+    import tensorflow as tf
+
+    tf.get_logger().setLevel("ERROR")
+
+
 def _classifier(n_features, n_classes, last_activation, base):
     import keras
 
@@ -115,6 +129,7 @@ def _classifier(n_features, n_classes, last_activation, base):
 
 
 def _fit_compiled(sub, x, y, n_classes, last_activation, learning_rate, base):
+    _quiet_retracing()
     model = _classifier(x.shape[1], n_classes, last_activation, base)
     sub.compile_classifier(model, y, last_activation, learning_rate)
     history = model.fit(x, y, epochs=2, batch_size=16, shuffle=False, verbose=0).history
@@ -134,9 +149,8 @@ def compile_random(sub, ctx):
     learning_rate = float(ctx.rng.choice([0.05, 0.2]))
     x = _inputs(ctx, 48, n_features)
     labels = ctx.rng.integers(0, n_classes, size=48)
-    for kind, y, last in [("integer", labels, "linear"),
-                          ("one-hot", np.eye(n_classes, dtype="float32")[labels], "linear"),
-                          ("one-hot", np.eye(n_classes, dtype="float32")[labels], "softmax")]:
+    for kind, y, last in [("one-hot", np.eye(n_classes, dtype="float32")[labels], "linear"),
+                          ("integer", labels, "softmax")]:
         label = (f"compile_classifier(model with a {last} last layer, {kind} labels of shape "
                  f"{y.shape}, learning_rate={learning_rate}), then fit 2 epochs")
         ctx.case(label, _fit_compiled, sub, x, y, n_classes, last, learning_rate, base)
@@ -147,6 +161,7 @@ def fit_random(sub, ctx):
     "fit_and_evaluate with other data, epochs and batch size."
     import keras
 
+    _quiet_retracing()
     base = int(ctx.rng.integers(2**31))
     epochs, batch_size = int(ctx.rng.integers(2, 5)), int(ctx.rng.choice([8, 12]))
     x_train, x_test = _inputs(ctx, 48, 4), _inputs(ctx, 20, 4)
@@ -178,7 +193,8 @@ def _weight_stats(weights, fan_in):
     }
 
 
-@check(points=1, compare=_stats_or_close, reference="oracle")
+@check(points=1, compare=_stats_or_close,
+       forbid=["VarianceScaling", "HeNormal", "he_normal", "RandomNormal"], reference="oracle")
 def initializers_random(sub, ctx):
     "scaled_normal on a fresh Conv2D kernel shape; seeded_dense with a fresh seed."
     import numpy as np
