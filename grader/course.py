@@ -30,12 +30,16 @@ class Chapter:
     solution_dir: Path | None
 
     @cached_property
-    def _modules(self) -> dict[str, types.ModuleType]:
+    def _sources(self) -> dict[str, tuple[str, str]]:
+        """The check modules' sources, read once: the grader and the sandbox run the same text
+        even if a file changes on disk meanwhile."""
         files = {"checks": self.exercise_dir / CHECKS_FILE, "hidden_checks": self.hidden_checks_file}
+        return {name: (path.read_text(), str(path)) for name, path in files.items() if path}
+
+    @cached_property
+    def _modules(self) -> dict[str, types.ModuleType]:
         try:
-            return load_check_modules(
-                {name: (path.read_text(), str(path)) for name, path in files.items() if path}
-            )
+            return load_check_modules(self._sources)
         except Exception as exc:  # an instructor's broken checks file is bad input, in one line
             raise BadInput(f"cannot load the checks of {self.name}: {type(exc).__name__}: {exc}") from exc
 
@@ -72,10 +76,7 @@ class Chapter:
     @property
     def check_sources(self) -> dict[str, str]:
         """Sources of the check modules, by the module name they run under in the sandbox."""
-        sources = {"checks": (self.exercise_dir / CHECKS_FILE).read_text()}
-        if self.hidden_checks_file is not None:
-            sources["hidden_checks"] = self.hidden_checks_file.read_text()
-        return sources
+        return {name: source for name, (source, _) in self._sources.items()}
 
     @property
     def module_file(self) -> str:

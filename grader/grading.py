@@ -32,6 +32,7 @@ from grader.models import (
     SubmissionStatus,
 )
 from grader.sandbox.client import Worker
+from grader.sandbox.worker import SETUP_FAILED
 from grader.notebook import definitions, translate
 from grader.submission import Submission, names_used, syntax_error
 
@@ -242,6 +243,8 @@ def _ended(end: JobEnd, seen: Observed, expected: int) -> str | None:
         return f"the process was killed by signal {end.signal}{where}"
     if end.exit_code is None:
         return f"the sandbox lost the process ({end.output_tail})"
+    if end.exit_code == SETUP_FAILED and not seen.observations:
+        return f"the sandbox failed to set up the run{where} (exit {SETUP_FAILED}); see the output below"
     if end.exit_code != 0 or len(seen.observations) < expected:
         return f"the process exited with code {end.exit_code}{where}"
     return None

@@ -14,12 +14,14 @@ import signal
 import sys
 import tempfile
 import time
+import traceback
 from pathlib import Path
 
 from grader.models import Job, JobEnd, WorkerInfo
 from grader.sandbox import child
 
 POLL_S = 0.2
+SETUP_FAILED = 70  # the child's own code failed, not the submission's
 KILL_S = 10.0  # a fork bomb's processes take a while to die, each tearing down TF's memory
 
 
@@ -89,7 +91,8 @@ def run_job(job: Job, uid: int | None) -> JobEnd:
             child.run(job, write_end, scratch, uid, memory_base)
             os._exit(0)
         except BaseException:
-            os._exit(70)
+            traceback.print_exc()  # onto the captured output, for the report
+            os._exit(SETUP_FAILED)
     os.close(write_end)
     data, overflow, timed_out, oom, status = _watch(pid, read_end, job, uid, start)
     if status is None:

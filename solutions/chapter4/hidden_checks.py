@@ -1,77 +1,9 @@
-"""Hidden checks of chapter 4: fresh scripted losses, coefficients and configurations.
+"""Hidden checks of chapter 4: fresh scripted losses, coefficients and configurations, on the
+public checks' scripted-loss fit."""
 
-`_scripted_fit` is the same scripted-loss fit as in the public checks (check modules cannot
-import each other).
-"""
-
+from checks import _falling, _scripted_fit, _show
 from grader.checks import check
 from grader.judges import close, exact
-
-
-def _lr(model):
-    """The optimizer's learning rate, to 6 significant digits (float32 0.2 reads 0.2)."""
-    return float(f"{float(model.optimizer.learning_rate.numpy()):.6g}")
-
-
-def _scripted_fit(callbacks, train, val, steps=1):
-    """fit() a model whose losses are scripted: `train[i]` is the loss of training step i,
-    `val[e]` the validation loss after epoch e; at most len(val) epochs of `steps` steps.
-
-    Returns what happened: epochs run, training steps run, the epoch whose weights the model
-    ends with, the learning rate in each epoch and after the last, and the history.
-    """
-    import keras
-    import numpy as np
-    import tensorflow as tf
-
-    done = {"steps": 0}
-
-    class Scripted(keras.Model):
-        def __init__(self):
-            super().__init__()
-            # The only weight: training steps taken when the weights were saved.
-            self.count = self.add_weight(shape=(), initializer="zeros", trainable=False, name="count")
-            self.tracker = keras.metrics.Mean(name="loss")
-
-        @property
-        def metrics(self):
-            return [self.tracker]
-
-        def call(self, x):
-            return x
-
-        def train_step(self, data):
-            self.tracker.update_state(float(train[done["steps"]]))
-            done["steps"] += 1
-            self.count.assign_add(1.0)
-            return {"loss": self.tracker.result()}
-
-        def test_step(self, data):
-            self.tracker.update_state(float(val[done["steps"] // steps - 1]))
-            return {"loss": self.tracker.result()}
-
-    model = Scripted()
-    model.compile(optimizer=keras.optimizers.SGD(1.0), run_eagerly=True)
-    lrs = []
-    watch = keras.callbacks.LambdaCallback(
-        on_epoch_begin=lambda epoch, logs: lrs.append(_lr(model)))
-    # One endless dataset: Keras keeps its iterator across epochs (fast on a small CPU).
-    data = tf.data.Dataset.from_tensors((np.zeros((1, 1), "float32"),) * 2).repeat()
-    history = model.fit(data, steps_per_epoch=steps, epochs=len(val), validation_data=data,
-                        validation_steps=1, shuffle=False, callbacks=[watch, *callbacks], verbose=0)
-    lrs.append(_lr(model))
-    return {"epochs run": len(history.epoch), "training steps run": done["steps"],
-            "weights are from epoch": int(model.count.numpy()) // steps - 1,
-            "learning rate per epoch, then final": lrs, "history": history.history}
-
-
-
-def _falling(n, start=5.0):
-    return [start * 0.9 ** i for i in range(n)]
-
-
-def _show(values):
-    return "[" + ", ".join(f"{v:g}" for v in values) + "]"
 
 
 def _walk(rng, n, start=1.0):
