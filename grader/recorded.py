@@ -129,12 +129,12 @@ def staleness(chapter: Chapter, live: dict[str, Observation]) -> tuple[int, int,
         ):
             matching.append(chk.name)
     differing = [c.name for c in public if c.name not in matching]
-    why = None
+    why = []
     if differing:
-        why = f"differ from the reference on {', '.join(differing)}"
-    elif recording.checks_sha256 != checks_fingerprint(chapter):
-        why = f"{CHECKS_FILE} changed since they were recorded"
-    elif recording.reference_sha256 != reference_fingerprint(chapter):
-        why = "the reference solution changed since they were recorded"
-    problem = f"recorded observations of {chapter.name} are stale ({why}): {run}" if why else None
+        why.append(f"differ from the reference on {', '.join(differing)}")
+    if recording.checks_sha256 != checks_fingerprint(chapter):
+        why.append(f"{CHECKS_FILE} changed since they were recorded")
+    if recording.reference_sha256 != reference_fingerprint(chapter):
+        why.append("the reference solution changed since they were recorded")
+    problem = f"recorded observations of {chapter.name} are stale ({'; '.join(why)}): {run}" if why else None
     return len(matching), len(public), problem

@@ -37,13 +37,33 @@ def release_files(course: Course) -> list[Path]:
     return files
 
 
+def _definitions(text: str) -> dict[str, str]:
+    """Top-level functions and classes of a Python source: name -> source."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return {}
+    kinds = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    return {n.name: ast.get_source_segment(text, n) or "" for n in tree.body if isinstance(n, kinds)}
+
+
 def secrets(course: Course) -> dict[str, str]:
     """Text that must not appear in a release: every solutions/ file whole, and the source of
-    every function and class defined in solutions/ Python files. Keyed by where it comes from."""
+    every top-level function and class of solutions/ Python files (references, oracles, hidden
+    checks). Keyed by where it comes from. A private helper (`_name`) that the chapter's
+    exercises/ define identically (a helper the stub provides, or one both check files share)
+    is public already; a solution copied into a stub is also caught by `grade validate`, where
+    the stub must score zero."""
     found: dict[str, str] = {}
     solutions = course.root / "solutions"
     if not solutions.is_dir():
         return found
+    public: dict[str, set[str]] = {}
+    for chapter in course.chapters.values():
+        public[chapter.name] = {
+            segment for file in chapter.exercise_dir.glob("*.py")
+            for segment in _definitions(file.read_text(encoding="utf-8")).values()
+        }  # fmt: skip
     for file in sorted(solutions.rglob("*")):
         if not file.is_file() or "__pycache__" in file.parts:
             continue
@@ -52,18 +72,15 @@ def secrets(course: Course) -> dict[str, str]:
             text = file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             continue
-        if text.strip():
+        if len(text.strip()) >= MIN_LEAK_CHARS:
             found[str(rel)] = text.strip()
         if file.suffix == ".py":
-            try:
-                tree = ast.parse(text)
-            except SyntaxError:
-                continue
-            for node in ast.walk(tree):
-                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                    segment = ast.get_source_segment(text, node) or ""
-                    if len(segment) >= MIN_LEAK_CHARS:
-                        found[f"{rel}: {node.name}"] = segment
+            shared = public.get(rel.parts[1] if len(rel.parts) > 2 else "", set())
+            for name, segment in _definitions(text).items():
+                if name.startswith("_") and segment in shared:
+                    continue
+                if len(segment) >= MIN_LEAK_CHARS:
+                    found[f"{rel}: {name}"] = segment
     return found
 
 

@@ -2,7 +2,8 @@
 
 For every chapter: the reference solution scores full marks, the untouched stub scores zero, and
 every planted mistake (`solutions/chapterN/mutants/*.json`) loses the points of exactly the checks
-it names, with the feedback it names.
+it names, with the feedback it names; and the recorded observations a student's copy is judged
+against (`exercises/chapterN/expected.json`) are still what the reference does.
 """
 
 from __future__ import annotations

@@ -1,0 +1,138 @@
+"""Notebook submissions: code cells in order, IPython lines and tagged cells skipped, feedback
+that names the cell; broken notebooks are one-line errors; `grade notebook` writes the exercise."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import nbformat
+import pytest
+from nbformat import v4
+
+from grader.errors import BadInput
+from grader.notebook import SKIP_TAG, exercise_notebook, notebook_code, write_notebook
+from grader.submission import read_submission
+
+from conftest import ROOT
+
+SOLUTION = (ROOT / "solutions/chapter1/fundamentals.py").read_text()
+STUB = (ROOT / "exercises/chapter1/fundamentals.py").read_text()
+
+
+def _write(path, cells) -> None:
+    write_notebook(v4.new_notebook(cells=cells), path)
+
+
+def _grade_cli(*args: str, cwd=ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "grader.cli", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=600)
+
+
+def test_code_cells_are_joined_without_magics_shell_lines_or_skipped_cells(tmp_path) -> None:
+    skipped = v4.new_code_cell("raise SystemExit('never graded')")
+    skipped.metadata["tags"] = [SKIP_TAG]
+    _write(tmp_path / "w.ipynb", [
+        v4.new_markdown_cell("# My work\n\nx = 'not code'"),
+        v4.new_code_cell("%matplotlib inline\n!pip install nothing\nimport numpy as np"),
+        v4.new_code_cell("%%bash\necho hi"),
+        skipped,
+        v4.new_code_cell("def f():\n    %time 1\n    return 1"),
+    ])
+    code = notebook_code(tmp_path / "w.ipynb")
+    lines = code.source.splitlines()
+    assert "import numpy as np" in lines and "def f():" in lines
+    assert not any(s in code.source for s in ("%", "!pip", "echo", "never graded", "not code"))
+    # code cells are counted from the top, from 1, skipped ones included
+    assert code.lines[lines.index("import numpy as np")] == (1, 3)
+    assert code.lines[lines.index("    return 1")] == (4, 3)
+    compile(code.source, "w.py", "exec")
+
+
+@pytest.mark.parametrize("content,message", [
+    ("{ this is not json", "cannot read"),
+    (json.dumps({"cells": [], "metadata": {}}), "no nbformat version"),
+    (json.dumps({"nbformat": 3, "nbformat_minor": 0, "worksheets": [], "metadata": {}}), "nbformat 3 notebook"),
+    (json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {},
+                 "cells": [{"cell_type": "markdown", "metadata": {}, "source": "only words"}]}), "has no code cells"),
+    (json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+        {"cell_type": "code", "metadata": {}, "source": "%pip install x", "outputs": [], "execution_count": None}]}),
+     "has no code cells"),
+])  # fmt: skip
+def test_broken_notebooks_are_bad_input(tmp_path, content, message) -> None:
+    path = tmp_path / "fundamentals.ipynb"
+    path.write_text(content)
+    with pytest.raises(BadInput, match=message) as raised:
+        read_submission(path, "fundamentals.py")
+    assert "\n" not in str(raised.value)
+
+
+def test_a_corrupt_notebook_is_one_line_and_exit_2(tmp_path) -> None:
+    path = tmp_path / "work.ipynb"
+    path.write_bytes(b'{"nbformat": 4, "cells": [\x00\xff')
+    run = _grade_cli("chapter1", "--submission", str(path))
+    assert run.returncode == 2, run.stderr
+    assert run.stderr.startswith(f"Error: cannot read {path}: not a notebook")
+    assert len(run.stderr.strip().splitlines()) == 1 and "Traceback" not in run.stderr
+
+
+def test_a_folder_may_hold_the_module_as_a_notebook(tmp_path) -> None:
+    write_notebook(exercise_notebook(STUB), tmp_path / "fundamentals.ipynb")
+    work = read_submission(tmp_path, "fundamentals.py")
+    assert work.label.endswith("fundamentals.ipynb") and work.cells
+    assert "def dense_params(input_size, units, use_bias=True):" in work.source
+
+
+def test_the_reference_solution_as_a_notebook_scores_full_marks(tmp_path, session, course) -> None:
+    chapter = course.chapter("chapter1")
+    notebook = exercise_notebook(SOLUTION)
+    notebook.cells[1:1] = [v4.new_markdown_cell("Some notes of mine."),
+                           v4.new_code_cell("%matplotlib inline\n!pip install -q numpy")]
+    notebook.cells.append(v4.new_code_cell("%%timeit\ndense_params(3, 4)"))
+    write_notebook(notebook, tmp_path / "mine.ipynb")
+    result = session.grade(chapter, read_submission(tmp_path / "mine.ipynb", chapter.module_file))
+    assert result.status == "completed", result.messages
+    assert result.score == result.max_score > 0, [c.feedback for c in result.checks if c.score < c.points]
+
+
+def test_feedback_names_the_cell_of_the_failing_function(tmp_path, session, course) -> None:
+    chapter = course.chapter("chapter1")
+    write_notebook(exercise_notebook(STUB), tmp_path / "stub.ipynb")
+    result = session.grade(chapter, read_submission(tmp_path / "stub.ipynb", chapter.module_file))
+    assert result.score == 0
+    dense = next(c for c in result.checks if c.name == "dense_params")
+    # code cell 1 is the imports; dense_params's stub is code cell 2, its raise on line 2
+    assert 'NotImplementedError: dense_params (code cell 2, line 2: raise NotImplementedError("dense_params"))' in dense.feedback[0]
+    assert "fundamentals.py, line" not in json.dumps(result.model_dump())
+
+
+def test_a_syntax_error_and_a_redefinition_are_pointed_at_their_cells(tmp_path, session, course) -> None:
+    chapter = course.chapter("chapter1")
+    _write(tmp_path / "bad.ipynb", [v4.new_code_cell("import numpy as np"),
+                                    v4.new_code_cell("x = 1\ndef relu(z:\n    pass")])
+    result = session.grade(chapter, read_submission(tmp_path / "bad.ipynb", chapter.module_file))
+    assert result.status == "syntax_error" and result.score == 0
+    assert "code cell 2, line 2" in result.messages[0]
+    _write(tmp_path / "twice.ipynb", [v4.new_code_cell(SOLUTION), v4.new_code_cell("def relu(z):\n    return z")])
+    result = session.grade(chapter, read_submission(tmp_path / "twice.ipynb", chapter.module_file))
+    assert "relu is defined in code cells 1, 2; the last one (cell 2) is graded" in result.messages
+    relu = next(c for c in result.checks if c.name == "relu")
+    assert relu.score < relu.points  # the later, wrong relu is the one graded
+
+
+def test_grade_notebook_writes_the_exercise_from_the_stub(tmp_path) -> None:
+    run = _grade_cli("notebook", "chapter1", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    notebook = nbformat.read(str(tmp_path / "fundamentals.ipynb"), as_version=4)
+    nbformat.validate(notebook)
+    markdown = [c.source for c in notebook.cells if c.cell_type == "markdown"]
+    code = [c.source for c in notebook.cells if c.cell_type == "code"]
+    assert markdown[0].startswith("# Chapter 1")
+    assert any("3 inputs into 32 neurons -> 128" in m for m in markdown)  # the task text
+    assert code[0] == "import numpy as np"
+    assert code[1] == 'def dense_params(input_size, units, use_bias=True):\n    raise NotImplementedError("dense_params")'
+    again = _grade_cli("notebook", "chapter1", cwd=tmp_path)
+    assert again.returncode == 2 and "pass --force" in again.stderr
+    assert _grade_cli("notebook", "chapter1", "--force", "-o", "x.ipynb", cwd=tmp_path).returncode == 0
+    assert (tmp_path / "x.ipynb").is_file()
