@@ -19,7 +19,7 @@ from grader.course import Chapter
 from grader.errors import BadInput, GraderError
 from grader.gradebook import Gradebook
 from grader.grading import environment, zero_result
-from grader.models import SubmissionResult
+from grader.models import Environment, Observation, SubmissionResult
 from grader.sandbox.client import Worker
 from grader.session import Session
 from grader.submission import MAX_SOURCE_BYTES, Submission, read_submission
@@ -57,7 +57,7 @@ def load_entry(entry: Entry, chapter: Chapter) -> Submission:
         raise BadInput(f"{path.name} is not a folder, .py, .ipynb or .zip")
     if not submission.source.strip():
         raise BadInput(f"{path.name} is empty")
-    return Submission(label=entry.student, source=submission.source)
+    return Submission(label=entry.student, source=submission.source, cells=submission.cells)
 
 
 def _from_zip(path: Path, module_file: str) -> Submission:
@@ -123,12 +123,30 @@ def _drain(session: Session, chapter: Chapter, worker: Worker, todo: queue.Queue
 
 def _grade_entry(session: Session, chapter: Chapter, worker: Worker, entry: Entry) -> SubmissionResult:
     env = environment(worker, session.seed, session.limits)
+    submission = load_or_zero(entry, chapter, env)
+    if isinstance(submission, SubmissionResult):
+        return submission
+    return grade_loaded(session, chapter, submission, worker)
+
+
+def load_or_zero(entry: Entry, chapter: Chapter, env: Environment) -> Submission | SubmissionResult:
+    """The entry's submission, or the zero row of an entry that cannot be read (`env`: where
+    the batch grades)."""
     try:
-        submission = load_entry(entry, chapter)
+        return load_entry(entry, chapter)
     except GraderError as exc:
         return zero_result(chapter, entry.student, "unreadable", str(exc), env)
+
+
+def grade_loaded(
+    session: Session, chapter: Chapter, submission: Submission, worker: Worker,
+    reference: dict[str, Observation] | None = None,
+) -> SubmissionResult:  # fmt: skip
+    """Grade a readable entry (`submission.label` is the student) on `worker`; whatever goes
+    wrong, the result is the student's row."""
+    env = environment(worker, session.seed, session.limits)
     try:
-        return session.grade(chapter, submission, worker=worker)
+        return session.grade(chapter, submission, worker=worker, reference=reference)
     except Exception as exc:  # a bug of ours must still leave a row that says so
         why = f"the grader failed on this submission ({type(exc).__name__}: {exc}); regrade it"
-        return zero_result(chapter, entry.student, "crashed", why, env)
+        return zero_result(chapter, submission.label, "crashed", why, env)

@@ -132,12 +132,17 @@ def check_cmd(chapter: str, submission: Path | None, as_json: bool, seed: int, d
 @click.option("--export", "formats", type=click.Choice(FORMATS), multiple=True,
               help="Also write gradebook.csv, results.jsonl or gradescope/STUDENT/results.json "
               "(repeat the option for several).")
+@click.option("--scheduler", metavar="ADDRESS", default=None,
+              help="Grade on a Dask cluster instead of local workers: its scheduler's address, "
+              "e.g. tcp://host:8786. Its workers need tf-grader[dask] installed, bubblewrap, and "
+              "the course at the same path as here; --jobs is then ignored.")
 @seed_option
 @device_option
 @course_option
 @_one_line_errors
 def batch_cmd(chapter: str, submissions: Path, jobs: int, out: Path | None, gradebook: Path | None,
-              regrade: bool, formats: tuple[str, ...], seed: int, device: str, course: Path | None) -> None:
+              regrade: bool, formats: tuple[str, ...], scheduler: str | None, seed: int, device: str,
+              course: Path | None) -> None:  # fmt: skip
     """Grade a folder of submissions: one entry per student (a folder, .py, .ipynb or .zip,
     named by the student id). Each row is saved as it is graded, so a run that is stopped and
     started again grades only what is missing."""
@@ -151,8 +156,16 @@ def batch_cmd(chapter: str, submissions: Path, jobs: int, out: Path | None, grad
         if regrade:
             book.forget(chap.name)
         missing = len({e.student for e in entries} - book.graded(chap.name))
-        click.echo(f"{chap.name}: {len(entries)} submissions, {missing} to grade, {jobs} workers", err=True)
-        if missing:
+        where = f"on the Dask cluster at {scheduler}" if scheduler else f"{jobs} workers"
+        click.echo(f"{chap.name}: {len(entries)} submissions, {missing} to grade, {where}", err=True)
+        if missing and scheduler:
+            try:
+                from grader.distributed import run_batch_on_dask  # Dask is an optional extra
+            except ImportError as exc:
+                raise GraderError(f"--scheduler needs Dask ({exc}): pip install 'tf-grader[dask]'") from exc
+            run_batch_on_dask(scheduler, the_course.root, chap, entries, book, seed=seed,
+                              device=device, on_result=Progress(missing).update)  # fmt: skip
+        elif missing:
             with Session(the_course, seed=seed, jobs=min(jobs, missing), device=device) as session:
                 progress = Progress(missing)
                 run_batch(session, chap, entries, book, on_result=progress.update)
