@@ -91,10 +91,12 @@ def baseline_one(source: str, reference_file: str) -> None:
 
 
 def _is_worker(pid: int) -> bool:
+    """A warm worker or a job forked from one (not the bwrap process that starts it)."""
     try:
-        return b"grader.sandbox.worker" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
         return False
+    return b"grader.sandbox.worker" in argv and not argv[0].endswith(b"bwrap")
 
 
 def peak_rss_of_workers(root_pid: int, stop: threading.Event, peaks: dict[int, int]) -> None:

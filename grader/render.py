@@ -86,9 +86,10 @@ class Progress:
 def batch_table(results: dict[str, SubmissionResult]) -> str:
     """The final table of a batch: one line per student, then totals by status."""
     width = max([len(s) for s in results] + [7])
-    lines = [f"{'student':<{width}}  {'score':>11}  status"]
+    lines = [f"{'student':<{width}}  {'score':>15}  status"]
     for student, r in results.items():
-        lines.append(f"{student:<{width}}  {r.score:>5g}/{r.max_score:<5g}  {r.status.replace('_', ' ')}")
+        score = f"{_points(r.score)}/{_points(r.max_score)}"
+        lines.append(f"{student:<{width}}  {score:>15}  {r.status.replace('_', ' ')}")
     statuses: dict[str, int] = {}
     for r in results.values():
         statuses[r.status] = statuses.get(r.status, 0) + 1

@@ -134,14 +134,15 @@ def plan_worker(course_root: Path, *, devices: DevicePlan, uid: int | None) -> S
             argv += ["--symlink", os.readlink(name), name]
         elif os.path.isdir(name):
             argv += ["--ro-bind", name, name]
-    made: set[Path] = {Path("/")}
+    # the scratch /tmp first: a Python or course under /tmp is bound on top of it, not hidden
+    argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--chdir", "/tmp"]
+    made: set[Path] = {Path("/"), Path("/tmp")}
     for path in _python_paths(course_root):
         for parent in reversed(path.parents):  # bwrap makes missing parents 0700: open them up
             if parent not in made and not any(str(parent).startswith(d) for d in SYSTEM_DIRS):
                 argv += ["--perms", "0755", "--dir", str(parent)]
                 made.add(parent)
         argv += ["--ro-bind", str(path), str(path)]
-    argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--chdir", "/tmp"]
     for node in devices.nodes:  # after --dev, which would hide them
         argv += ["--dev-bind", node, node]
     if devices.sys_readonly:

@@ -1,57 +1,11 @@
 """Hidden checks of chapter 2: fresh sizes, data, learning rates, shapes and seeds.
 
-Helpers are repeated from exercises/chapter2/checks.py on purpose: check modules cannot import
-each other.
+Shared helpers come from the public checks (exercises/chapter2/checks.py).
 """
 
+from checks import _classifier, _inputs, _quiet_retracing, _stats_or_close, _transplant
 from grader.checks import check
 from grader.judges import close
-
-STAT_TOLERANCE = {
-    "mean in std units": 0.04,
-    "variance x fan_in": 0.15,
-    "share within 1 std": 0.02,
-    "share within 2 std": 0.008,
-    "largest |w| / std": 0.03,
-}
-STAT_HINT = {
-    "share within 1 std": " (normal 0.683, normal truncated at 2 std 0.65, uniform 0.577)",
-    "share within 2 std": " (normal 0.954, normal truncated at 2 std 0.966, uniform 1)",
-    "largest |w| / std": " (uniform 1.732)",
-}
-
-
-def _stats_or_close(expected, got):
-    """Statistics of random weights within STAT_TOLERANCE; everything else close()."""
-    if isinstance(expected, dict) and set(expected) & set(STAT_TOLERANCE):
-        if not isinstance(got, dict):
-            return f"expected weight statistics, got {got!r}"[:120]
-        for key, want in expected.items():
-            if key not in got:
-                return f"missing {key}"
-            have = got[key]
-            if key in STAT_TOLERANCE:
-                tol = STAT_TOLERANCE[key]
-                if not isinstance(have, (int, float)) or not abs(have - want) <= tol:
-                    return (f"expected {key} {want:.4g} (+/- {tol:g}), got {have!r:.8}"
-                            f"{STAT_HINT.get(key, '')}")
-            else:
-                found = close()(want, have)
-                if found:
-                    return f"{key}: {found}"
-        return None
-    return close()(expected, got)
-
-
-def _transplant(model, base):
-    """Give every weight values that depend only on `base` and the weight's shape."""
-    import numpy as np
-
-    for weight in model.weights:
-        shape = tuple(int(d) for d in weight.shape)
-        rng = np.random.default_rng([base, len(shape), *shape])
-        scale = 1.0 / np.sqrt(shape[0]) if len(shape) > 1 else 0.1
-        weight.assign((rng.normal(size=shape) * scale).astype("float32"))
 
 
 def _observe_model(ctx, label, build, x, base):
@@ -75,10 +29,6 @@ def _observe_model(ctx, label, build, x, base):
     ctx.case(f"{label}: count_params()", lambda: make().count_params())
     ctx.case(f"{label}: output on {x.shape[0]} fixed inputs, reference weights copied in",
              lambda: make()(x))
-
-
-def _inputs(ctx, n, n_features):
-    return ctx.rng.normal(size=(n, n_features)).astype("float32")
 
 
 @check(points=2, compare=close(rtol=1e-5, atol=1e-6))
@@ -106,26 +56,6 @@ def two_branch_random(sub, ctx):
     for merge in ["concat", "sum"]:
         _observe_model(ctx, f"build_two_branch({n_features}, {units}, {merge!r})",
                        lambda: sub.build_two_branch(n_features, units, merge), x, base)
-
-
-def _quiet_retracing():
-    """Each short fit traces new functions: keep TensorFlow's retracing warning out of the
-    output a student is shown."""
-    import tensorflow as tf
-
-    tf.get_logger().setLevel("ERROR")
-
-
-def _classifier(n_features, n_classes, last_activation, base):
-    import keras
-
-    model = keras.Sequential([
-        keras.Input(shape=(n_features,)),
-        keras.layers.Dense(8, activation="relu"),
-        keras.layers.Dense(n_classes, activation=last_activation),
-    ])
-    _transplant(model, base)
-    return model
 
 
 def _fit_compiled(sub, x, y, n_classes, last_activation, learning_rate, base):
