@@ -64,6 +64,7 @@ class Check:
     hidden: bool = False
     partial: bool = True
     forbid: tuple[str, ...] = ()
+    allow_in: tuple[str, ...] = ()
     reference: str = "solution"
     gpu_compare: Compare | None = None
 
@@ -78,6 +79,7 @@ def check(
     compare: Compare = exact(),
     partial: bool = True,
     forbid: list[str] | tuple[str, ...] = (),
+    allow_in: list[str] | tuple[str, ...] = (),
     reference: str = "solution",
     gpu_compare: Compare | None = None,
 ) -> Callable[[Probe], Check]:
@@ -86,6 +88,8 @@ def check(
     points: full marks; with `partial` the share of cases that match earns its share of points.
     compare: how a student's case value is compared with the reference's (see grader.judges).
     forbid: names the submission's source may not use (attribute, name or import), checked with ast.
+    allow_in: top-level functions of the submission where the forbidden names are allowed after
+        all (e.g. a `train_step` that must use tf.GradientTape beside a by-hand `backward`).
     reference: module of `solutions/chapterN/` the reference observation comes from; "solution"
         is the reference solution itself, another name (e.g. "oracle") a module built on Keras.
     gpu_compare: the comparison to use instead when the submission ran on a GPU, for checks whose
@@ -103,6 +107,7 @@ def check(
             compare=compare,
             partial=partial,
             forbid=tuple(forbid),
+            allow_in=tuple(allow_in),
             reference=reference,
             gpu_compare=gpu_compare,
         )

@@ -129,3 +129,12 @@ def test_hidden_checks_can_import_helpers_from_public_checks() -> None:
     modules = load_check_modules({"checks": (public, "checks.py"), "hidden_checks": (hidden, "hidden_checks.py")})
     assert [c.name for c in checks_in(modules["hidden_checks"], hidden=True)] == ["answer"]
     assert "checks" not in __import__("sys").modules, "loading leaves no trace in sys.modules"
+
+
+def test_forbidden_names_may_be_allowed_inside_named_functions() -> None:
+    source = ("import numpy as np\n\ndef backward(x):\n    return np.ones(3)\n\n"
+              "def train_step(model):\n    import tensorflow as tf\n    with tf.GradientTape() as tape:\n        pass\n")
+    assert "GradientTape" in names_used(source)
+    assert not {"GradientTape", "tensorflow", "tf"} & names_used(source, ("train_step",))
+    cheat = source.replace("return np.ones(3)", "return tf.GradientTape")
+    assert "GradientTape" in names_used(cheat, ("train_step",))
