@@ -244,11 +244,13 @@ def _classifier(n_features, n_classes, last_activation, base):
     return model
 
 
-def _fit_compiled(sub, x, y, last_activation, learning_rate, base, epochs=2):
-    """Compile with the student's choice, then a short fit done by the probe."""
+def _fit_compiled(sub, x, y, last_activation, learning_rate, base, epochs=2, n_classes=None):
+    """Compile with the student's choice, then a short fit done by the probe. `n_classes`
+    defaults to what the labels show."""
     _quiet_retracing()
-    model = _classifier(x.shape[1], int(y.max()) + 1 if y.ndim == 1 else y.shape[1],
-                        last_activation, base)
+    if n_classes is None:
+        n_classes = int(y.max()) + 1 if y.ndim == 1 else y.shape[1]
+    model = _classifier(x.shape[1], n_classes, last_activation, base)
     sub.compile_classifier(model, y, last_activation, learning_rate)
     history = model.fit(x, y, epochs=epochs, batch_size=16, shuffle=False, verbose=0).history
     return {

@@ -3,7 +3,7 @@
 Shared helpers come from the public checks (exercises/chapter2/checks.py).
 """
 
-from checks import _classifier, _inputs, _quiet_retracing, _stats_or_close, _transplant
+from checks import _classifier, _fit_compiled, _inputs, _quiet_retracing, _stats_or_close, _transplant
 from grader.checks import check
 from grader.judges import close
 
@@ -58,17 +58,6 @@ def two_branch_random(sub, ctx):
                        lambda: sub.build_two_branch(n_features, units, merge), x, base)
 
 
-def _fit_compiled(sub, x, y, n_classes, last_activation, learning_rate, base):
-    _quiet_retracing()
-    model = _classifier(x.shape[1], n_classes, last_activation, base)
-    sub.compile_classifier(model, y, last_activation, learning_rate)
-    history = model.fit(x, y, epochs=2, batch_size=16, shuffle=False, verbose=0).history
-    return {
-        "loss per epoch": history.get("loss"),
-        "metrics per epoch": [history[k] for k in history if k != "loss"],
-    }
-
-
 @check(points=2, compare=close(rtol=1e-4, atol=1e-5))
 def compile_random(sub, ctx):
     "compile_classifier on fresh data, class counts and learning rates."
@@ -83,7 +72,7 @@ def compile_random(sub, ctx):
                           ("integer", labels, "softmax")]:
         label = (f"compile_classifier(model with a {last} last layer, {kind} labels of shape "
                  f"{y.shape}, learning_rate={learning_rate}), then fit 2 epochs")
-        ctx.case(label, _fit_compiled, sub, x, y, n_classes, last, learning_rate, base)
+        ctx.case(label, _fit_compiled, sub, x, y, last, learning_rate, base, n_classes=n_classes)
 
 
 @check(points=1, compare=close(rtol=1e-4, atol=1e-5))
