@@ -12,6 +12,7 @@ import os
 import resource
 import signal
 import sys
+import tempfile
 import types
 from pathlib import Path
 
@@ -42,6 +43,8 @@ def run(job: Job, result_fd: int, scratch: Path, uid: int | None, memory_base: i
         os.setresuid(uid, uid, uid)  # drops every capability
     ctypes.CDLL(None).prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
     os.chdir(scratch)
+    os.environ["TMPDIR"] = str(scratch)  # temporary files (Keras saves through them) stay private
+    tempfile.tempdir = None
     sys.path.insert(0, str(scratch))
     channel = os.fdopen(result_fd, "w", buffering=1)
 
