@@ -85,8 +85,10 @@ def run_batch(
     gradebook: Gradebook,
     *,
     on_result: Callable[[str, SubmissionResult], None] = lambda student, result: None,
+    pictures: Path | None = None,
 ) -> None:
-    """Grade every entry that has no row yet, `len(session.workers)` at a time."""
+    """Grade every entry that has no row yet, `len(session.workers)` at a time; picture checks
+    write their PNGs into `pictures/STUDENT/`."""
     graded = gradebook.graded(chapter.name)
     todo: queue.Queue[Entry] = queue.Queue()
     for entry in entries:
@@ -98,7 +100,7 @@ def run_batch(
     session.reference(chapter)  # once, before the workers start
     done: queue.Queue[tuple[str, SubmissionResult]] = queue.Queue()
     threads = [
-        threading.Thread(target=_drain, args=(session, chapter, w, todo, done), daemon=True)
+        threading.Thread(target=_drain, args=(session, chapter, w, todo, done, pictures), daemon=True)
         for w in session.workers
     ]
     for t in threads:
@@ -112,21 +114,23 @@ def run_batch(
 
 
 def _drain(session: Session, chapter: Chapter, worker: Worker, todo: queue.Queue,
-           done: queue.Queue) -> None:  # fmt: skip
+           done: queue.Queue, pictures: Path | None) -> None:  # fmt: skip
     while True:
         try:
             entry = todo.get_nowait()
         except queue.Empty:
             return
-        done.put((entry.student, _grade_entry(session, chapter, worker, entry)))
+        done.put((entry.student, _grade_entry(session, chapter, worker, entry, pictures)))
 
 
-def _grade_entry(session: Session, chapter: Chapter, worker: Worker, entry: Entry) -> SubmissionResult:
+def _grade_entry(session: Session, chapter: Chapter, worker: Worker, entry: Entry,
+                 pictures: Path | None) -> SubmissionResult:  # fmt: skip
     env = environment(worker, session.seed, session.limits)
     submission = load_or_zero(entry, chapter, env)
     if isinstance(submission, SubmissionResult):
         return submission
-    return grade_loaded(session, chapter, submission, worker)
+    folder = pictures / entry.student if pictures is not None else None
+    return grade_loaded(session, chapter, submission, worker, pictures=folder)
 
 
 def load_or_zero(entry: Entry, chapter: Chapter, env: Environment) -> Submission | SubmissionResult:
@@ -140,13 +144,13 @@ def load_or_zero(entry: Entry, chapter: Chapter, env: Environment) -> Submission
 
 def grade_loaded(
     session: Session, chapter: Chapter, submission: Submission, worker: Worker,
-    reference: dict[str, Observation] | None = None,
+    reference: dict[str, Observation] | None = None, pictures: Path | None = None,
 ) -> SubmissionResult:  # fmt: skip
     """Grade a readable entry (`submission.label` is the student) on `worker`; whatever goes
     wrong, the result is the student's row."""
     env = environment(worker, session.seed, session.limits)
     try:
-        return session.grade(chapter, submission, worker=worker, reference=reference)
+        return session.grade(chapter, submission, worker=worker, reference=reference, pictures=pictures)
     except Exception as exc:  # a bug of ours must still leave a row that says so
         why = f"the grader failed on this submission ({type(exc).__name__}: {exc}); regrade it"
         return zero_result(chapter, submission.label, "crashed", why, env)

@@ -67,6 +67,7 @@ class Check:
     allow_in: tuple[str, ...] = ()
     reference: str = "solution"
     gpu_compare: Compare | None = None
+    picture: bool = False
 
     def comparison(self, device: str) -> Compare:
         """The comparison for results computed on `device` ("cpu", "gpu:0", ...)."""
@@ -82,6 +83,7 @@ def check(
     allow_in: list[str] | tuple[str, ...] = (),
     reference: str = "solution",
     gpu_compare: Compare | None = None,
+    picture: bool = False,
 ) -> Callable[[Probe], Check]:
     """Declare a check from its probe.
 
@@ -94,6 +96,8 @@ def check(
         is the reference solution itself, another name (e.g. "oracle") a module built on Keras.
     gpu_compare: the comparison to use instead when the submission ran on a GPU, for checks whose
         tolerance must widen there (TF32 matrix units round float32 products to ~1e-3).
+    picture: every case value is a 2-D map (e.g. a heatmap); the feedback gets a PNG of the
+        student's map beside the reference's for the first case that differs (or the first).
     A check defined in `solutions/chapterN/hidden_checks.py` is hidden.
     """
 
@@ -110,6 +114,7 @@ def check(
             allow_in=tuple(allow_in),
             reference=reference,
             gpu_compare=gpu_compare,
+            picture=picture,
         )
 
     return wrap

@@ -98,19 +98,23 @@ def main() -> None:
               help="A .py file, a Jupyter notebook (.ipynb) or a folder holding the chapter's module. "
               "Default: exercises/CHAPTER/.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result model as JSON.")
+@click.option("--pictures", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("grade-pictures"), show_default=True,
+              help="Folder for feedback pictures (e.g. your Grad-CAM heatmap beside the "
+              "reference's), written as CHAPTER/CHECK.png and named in the output.")
 @seed_option
 @device_option
 @course_option
 @_one_line_errors
-def check_cmd(chapter: str, submission: Path | None, as_json: bool, seed: int, device: str,
-              course: Path | None) -> None:  # fmt: skip
+def check_cmd(chapter: str, submission: Path | None, as_json: bool, pictures: Path, seed: int,
+              device: str, course: Path | None) -> None:  # fmt: skip
     """Grade one chapter: your exercises/CHAPTER/, or --submission PATH."""
     the_course = _course(course)
     chap = the_course.chapter(chapter)
     path = submission if submission is not None else chap.exercise_dir
     work = read_submission(path, chap.module_file)
     with Session(the_course, seed=seed, device=device) as session:
-        result = session.grade(chap, work)
+        result = session.grade(chap, work, pictures=pictures / chap.name)
     if as_json:
         click.echo(result.model_dump_json(indent=2))
     else:
@@ -168,7 +172,8 @@ def batch_cmd(chapter: str, submissions: Path, jobs: int, out: Path | None, grad
         elif missing:
             with Session(the_course, seed=seed, jobs=min(jobs, missing), device=device) as session:
                 progress = Progress(missing)
-                run_batch(session, chap, entries, book, on_result=progress.update)
+                run_batch(session, chap, entries, book, on_result=progress.update,
+                          pictures=out / "feedback")
         students = {e.student for e in entries}
         results = {s: r for s, r in book.results(chap.name).items() if s in students}
     finally:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import signal
 import time
+from pathlib import Path
 from dataclasses import dataclass, field
 
 from pydantic import TypeAdapter, ValidationError
@@ -31,6 +32,7 @@ from grader.models import (
     SubmissionResult,
     SubmissionStatus,
 )
+from grader.pictures import write_comparison
 from grader.sandbox.client import Worker
 from grader.sandbox.worker import SETUP_FAILED
 from grader.notebook import definitions, translate
@@ -121,7 +123,9 @@ def grade_submission(
     *,
     seed: int = DEFAULT_SEED,
     limits: Limits = Limits(),
+    pictures: Path | None = None,
 ) -> SubmissionResult:
+    """Grade one submission; picture checks write their PNGs into `pictures` when given."""
     start = time.monotonic()
     env = environment(worker, seed, limits)
 
@@ -162,7 +166,10 @@ def grade_submission(
         if mine is None:
             checks.append(_zero(chk, _why_missing(seen, ended)))
             continue
-        checks.append(_judge(chk, mine, reference[chk.name], env.device))
+        judged = _judge(chk, mine, reference[chk.name], env.device)
+        if chk.picture and pictures is not None:
+            judged = _with_picture(chk, judged, mine, reference[chk.name], env.device, pictures)
+        checks.append(judged)
     status: SubmissionStatus = "completed"
     if end.timed_out or any("timed out" in e for e in seen.import_errors.values()):
         status = "timed_out"
@@ -219,6 +226,23 @@ def _judge(chk: Check, mine: Observation, ref: Observation, device: str) -> Chec
         score=round(chk.points * share, 4), hidden=chk.hidden, status=status,
         feedback=feedback, seconds=round(mine.seconds, 4),
     )  # fmt: skip
+
+
+def _with_picture(chk: Check, judged: CheckResult, mine: Observation, ref: Observation,
+                  device: str, folder: Path) -> CheckResult:  # fmt: skip
+    """Add the PNG of the student's map beside the reference's, for the first case that differs
+    (or the first case when all agree)."""
+    by_label = {c.label: c for c in mine.cases}
+    pairs = [(r, by_label[r.label]) for r in ref.cases if r.label in by_label and by_label[r.label].error is None]
+    if not pairs:
+        return judged
+    compare = chk.comparison(device)
+    ref_case, my_case = next(((r, m) for r, m in pairs if compare(r.value, m.value)), pairs[0])
+    path = write_comparison(my_case.value, ref_case.value, folder / f"{chk.name}.png")
+    if path is None:
+        return judged
+    line = f"picture of {ref_case.label}: {path} (yours left, the reference right)"
+    return judged.model_copy(update={"pictures": [str(path)], "feedback": [*judged.feedback, line]})
 
 
 def _zero(chk: Check, why: str) -> CheckResult:

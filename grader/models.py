@@ -117,6 +117,7 @@ class CheckResult(Model):
     status: CheckStatus
     feedback: list[str] = []
     seconds: float = 0.0
+    pictures: list[str] = Field(default=[], description="PNG files written for this check")
 
 
 SubmissionStatus = Literal[

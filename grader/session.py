@@ -6,6 +6,8 @@ validate` and the tests use the very same worker, limits and judges.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from grader.course import Chapter, Course
 from grader.grading import DEFAULT_SEED, grade_submission, reference_observations
 from grader.models import Limits, Observation, SubmissionResult
@@ -51,13 +53,15 @@ class Session:
     def grade(
         self, chapter: Chapter, submission: Submission, *, limits: Limits | None = None,
         worker: Worker | None = None, reference: dict[str, Observation] | None = None,
+        pictures: Path | None = None,
     ) -> SubmissionResult:  # fmt: skip
         """`reference`: observations made elsewhere (a batch on a cluster observes them once
-        and sends them to every machine); default: this session's own."""
+        and sends them to every machine); default: this session's own. `pictures`: the folder
+        for the PNGs of picture checks (none written without it)."""
         return grade_submission(
             chapter, submission, worker or self.worker,
             self.reference(chapter) if reference is None else reference,
-            seed=self.seed, limits=limits or self.limits,
+            seed=self.seed, limits=limits or self.limits, pictures=pictures,
         )  # fmt: skip
 
     def close(self) -> None:
