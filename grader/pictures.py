@@ -46,11 +46,21 @@ def png(pixels: np.ndarray) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
 
 
+def shared_range(*maps: np.ndarray) -> tuple[float, float]:
+    """[0, 1] widened to every value shown, so negatives or values past 1 stay visible."""
+    return min(0.0, *(m.min() for m in maps)), max(1.0, *(m.max() for m in maps))
+
+
 def side_by_side(student: np.ndarray, reference: np.ndarray) -> np.ndarray:
-    """Student's map on the left, the reference's on the right, same scale, white gap between."""
+    """Student's map on the left, the reference's on the right, on one colour scale and one
+    pixel size, with a white gap between."""
     scale = max(1, -(-MIN_SIDE // max(reference.shape)))
-    left = colour(np.kron(student, np.ones((scale, scale))))
-    right = colour(np.kron(reference, np.ones((scale, scale))))
+    low, high = shared_range(student, reference)
+
+    def paint(values: np.ndarray) -> np.ndarray:
+        return colour(np.kron((values - low) / (high - low), np.ones((scale, scale))))
+
+    left, right = paint(student), paint(reference)
     height = max(left.shape[0], right.shape[0])
     canvas = np.full((height, left.shape[1] + GAP + right.shape[1], 3), 255, np.uint8)
     canvas[: left.shape[0], : left.shape[1]] = left

@@ -48,3 +48,46 @@ def test_no_picture_for_what_is_not_a_map(tmp_path) -> None:
     assert write_comparison([1.0, 2.0], [[1.0]], tmp_path / "a.png") is None
     assert write_comparison([[float("nan")]], [[1.0]], tmp_path / "b.png") is None
     assert not list(tmp_path.iterdir())
+
+
+def test_gradcam_feedback_picture_shows_the_students_map_beside_the_reference(session, course, tmp_path) -> None:
+    """A Grad-CAM mistake (no ReLU) gets a PNG named in its feedback: the reference's map on the
+    right, pixel for pixel, and the student's different map on the left."""
+    from grader.pictures import colour, shared_range
+    from grader.submission import Submission
+    from grader.validate import load_mutant, mutate
+
+    chapter = course.chapter("chapter7")
+    solution = (chapter.solution_dir / chapter.module_file).read_text()
+    source = mutate(solution, load_mutant(chapter.solution_dir / "mutants" / "no_relu.json"), "no_relu")
+    result = session.grade(chapter, Submission("no_relu", source), pictures=tmp_path)
+    heatmap = next(c for c in result.checks if c.name == "heatmap")
+    path = tmp_path / "heatmap.png"
+    assert heatmap.score < heatmap.points and heatmap.pictures == [str(path)]
+    assert any(str(path) in line and "yours left" in line for line in heatmap.feedback)
+
+    check = chapter.find(["heatmap"])[0]
+    reference = session.reference(chapter)["heatmap"]
+    student_cases = {c.label: c.value for c in _observed(session, chapter, source)}
+    ref_case = next(r for r in reference.cases if check.compare(r.value, student_cases[r.label]))
+    ref_map, my_map = np.asarray(ref_case.value), np.asarray(student_cases[ref_case.label])
+    assert my_map.min() < 0, "without the ReLU the student's map goes negative"
+    scale = -(-MIN_SIDE // max(ref_map.shape))
+    image = read_png(path)
+    h, w = ref_map.shape[0] * scale, ref_map.shape[1] * scale
+    assert image.shape == (h, 2 * w + GAP, 3)
+    low, high = shared_range(my_map, ref_map)
+    blow_up = np.ones((scale, scale))
+    assert (image[:, w + GAP :] == colour(np.kron((ref_map - low) / (high - low), blow_up))).all()
+    assert (image[:, :w] == colour(np.kron((my_map - low) / (high - low), blow_up))).all()
+    assert not (image[:, :w] == image[:, w + GAP :]).all(), "the difference is visible"
+
+
+def _observed(session, chapter, source):
+    """The student's heatmap cases, observed the way grading observes them."""
+    from grader.grading import observe
+    from grader.models import ProbeCall
+
+    seen, _ = observe(session.worker, {chapter.module_file: source}, chapter,
+                      [ProbeCall(check="heatmap", module=chapter.spec.module)], session.seed, session.limits)
+    return seen.observations["heatmap"].cases
