@@ -90,8 +90,9 @@ def _layer_shapes(model, n_features):
             if not isinstance(layer, keras.layers.InputLayer)]
 
 
-def _observe_model(ctx, label, build, x, base, shapes=True):
-    """Build once; record kind, parameters, layer output shapes, outputs with copied weights."""
+def _observe_model(ctx, label, build, x, base, shapes=True, kind=True):
+    """Build once; record kind, parameters, layer output shapes, outputs with copied weights
+    (`kind` and `shapes` may be left out)."""
     built = {}
 
     def make():
@@ -108,7 +109,8 @@ def _observe_model(ctx, label, build, x, base, shapes=True):
             built["model"] = model
         return built["model"]
 
-    ctx.case(f"{label}: kind of model", lambda: _kind(make()))
+    if kind:
+        ctx.case(f"{label}: kind of model", lambda: _kind(make()))
     ctx.case(f"{label}: count_params()", lambda: make().count_params())
     if shapes:
         ctx.case(f"{label}: layer output shapes (batch axis left out)",
