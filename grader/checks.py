@@ -21,6 +21,7 @@ module level (the grader never imports it); probes import it inside, where it is
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 import time
@@ -124,12 +125,8 @@ def checks_in(module: types.ModuleType, *, hidden: bool) -> list[Check]:
     """The checks a module defines, in definition order."""
     found = [v for v in vars(module).values() if isinstance(v, Check)]
     if hidden:
-        found = [_replace(c, hidden=True) for c in found]
+        found = [dataclasses.replace(c, hidden=True) for c in found]
     return found
-
-
-def _replace(c: Check, **changes: Any) -> Check:
-    return Check(**{**c.__dict__, **changes})
 
 
 def load_check_modules(sources: dict[str, tuple[str, str]]) -> dict[str, types.ModuleType]:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 import signal
 import time
-from pathlib import Path
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from pydantic import TypeAdapter, ValidationError
 
