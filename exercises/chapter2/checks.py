@@ -280,17 +280,22 @@ def compile_for_labels(sub, ctx):
 @check(points=2, compare=close(rtol=1e-4, atol=1e-5))
 def fit_and_evaluate(sub, ctx):
     "fit_and_evaluate: train without shuffling, then evaluate on the test data."
+    base = int(ctx.rng.integers(2**31))
+    _fit_and_evaluate_case(sub, ctx, base, 96, 32, 5, 3, epochs=3, batch_size=16)
+
+
+def _fit_and_evaluate_case(sub, ctx, base, n_train, n_test, n_features, n_classes, epochs, batch_size):
+    """One case of the student's fit_and_evaluate on a classifier the probe compiled itself."""
     import keras
 
     _quiet_retracing()
-    base = int(ctx.rng.integers(2**31))
-    x_train, x_test = _inputs(ctx, 96, 5), _inputs(ctx, 32, 5)
-    y_train, y_test = ctx.rng.integers(0, 3, size=96), ctx.rng.integers(0, 3, size=32)
-    epochs, batch_size = 3, 16
-    model = _classifier(5, 3, "softmax", base)
+    x_train, x_test = _inputs(ctx, n_train, n_features), _inputs(ctx, n_test, n_features)
+    y_train = ctx.rng.integers(0, n_classes, size=n_train)
+    y_test = ctx.rng.integers(0, n_classes, size=n_test)
+    model = _classifier(n_features, n_classes, "softmax", base)
     model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    label = (f"fit_and_evaluate(model, 96 training and 32 test samples, epochs={epochs}, "
-             f"batch_size={batch_size})")
+    label = (f"fit_and_evaluate(model, {n_train} training and {n_test} test samples, "
+             f"epochs={epochs}, batch_size={batch_size})")
     ctx.case(label, sub.fit_and_evaluate, model, x_train, y_train, x_test, y_test,
              epochs, batch_size)

@@ -85,6 +85,18 @@ def _show(values):
     return "[" + ", ".join(f"{v:g}" for v in values) + "]"
 
 
+def _early_stop(sub, patience, min_delta, val):
+    """The epochs a fit with the student's EarlyStopping runs, and the epoch its weights are from."""
+    out = _scripted_fit([sub.early_stopping(patience, min_delta)], _falling(len(val)), val)
+    return {k: out[k] for k in ("epochs run", "weights are from epoch")}
+
+
+def _lr_schedule(sub, factor, patience, min_lr, val):
+    """The learning rate in every epoch of a fit with the student's ReduceLROnPlateau, then after."""
+    out = _scripted_fit([sub.reduce_lr(factor, patience, min_lr)], _falling(len(val)), val)
+    return out["learning rate per epoch, then final"]
+
+
 EARLY_STOPPING = [  # patience, min_delta, validation losses
     (2, 0.0, [1.0, 0.9, 0.95, 0.8, 0.85, 0.86, 0.87, 0.5, 0.4, 0.3]),
     (1, 0.05, [1.0, 0.97, 0.96, 0.9, 0.8, 0.79, 0.78, 0.7]),
@@ -97,13 +109,9 @@ EARLY_STOPPING = [  # patience, min_delta, validation losses
 def early_stopping_stops(sub, ctx):
     "EarlyStopping on val_loss: the epoch training stops at and the weights it restores."
 
-    def run(patience, min_delta, val):
-        return _scripted_fit([sub.early_stopping(patience, min_delta)], _falling(len(val)), val)
-
     for patience, min_delta, val in EARLY_STOPPING:
-        keep = ("epochs run", "weights are from epoch")
         ctx.case(f"early_stopping(patience={patience}, min_delta={min_delta}) with val_loss "
-                 f"{_show(val)}", lambda *a: {k: run(*a)[k] for k in keep}, patience, min_delta, val)
+                 f"{_show(val)}", _early_stop, sub, patience, min_delta, val)
 
 
 REDUCE_LR = [  # factor, patience, min_lr, validation losses; the optimizer starts at 1.0
@@ -117,13 +125,10 @@ REDUCE_LR = [  # factor, patience, min_lr, validation losses; the optimizer star
 def reduce_lr_schedule(sub, ctx):
     "ReduceLROnPlateau on val_loss: the learning rate in every epoch (starting from 1.0)."
 
-    def run(factor, patience, min_lr, val):
-        out = _scripted_fit([sub.reduce_lr(factor, patience, min_lr)], _falling(len(val)), val)
-        return out["learning rate per epoch, then final"]
-
     for factor, patience, min_lr, val in REDUCE_LR:
         ctx.case(f"reduce_lr(factor={factor}, patience={patience}, min_lr={min_lr}) with val_loss "
-                 f"{_show(val)}: learning rate per epoch, then final", run, factor, patience, min_lr, val)
+                 f"{_show(val)}: learning rate per epoch, then final", _lr_schedule, sub, factor,
+                 patience, min_lr, val)
 
 
 def _lines(path):

@@ -4,7 +4,7 @@ Shared helpers come from the public checks (exercises/chapter2/checks.py).
 """
 
 from checks import (
-    _classifier, _fit_compiled, _inputs, _observe_model, _quiet_retracing, _stats_or_close,
+    _classifier, _fit_and_evaluate_case, _fit_compiled, _inputs, _observe_model, _stats_or_close,
 )
 from grader.checks import check
 from grader.judges import close
@@ -57,20 +57,9 @@ def compile_random(sub, ctx):
 @check(points=1, compare=close(rtol=1e-4, atol=1e-5))
 def fit_random(sub, ctx):
     "fit_and_evaluate with other data, epochs and batch size."
-    import keras
-
-    _quiet_retracing()
     base = int(ctx.rng.integers(2**31))
     epochs, batch_size = int(ctx.rng.integers(2, 5)), int(ctx.rng.choice([8, 12]))
-    x_train, x_test = _inputs(ctx, 48, 4), _inputs(ctx, 20, 4)
-    y_train, y_test = ctx.rng.integers(0, 4, size=48), ctx.rng.integers(0, 4, size=20)
-    model = _classifier(4, 4, "softmax", base)
-    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    label = (f"fit_and_evaluate(model, 48 training and 20 test samples, epochs={epochs}, "
-             f"batch_size={batch_size})")
-    ctx.case(label, sub.fit_and_evaluate, model, x_train, y_train, x_test, y_test,
-             epochs, batch_size)
+    _fit_and_evaluate_case(sub, ctx, base, 48, 20, 4, 4, epochs=epochs, batch_size=batch_size)
 
 
 def _weight_stats(weights, fan_in):

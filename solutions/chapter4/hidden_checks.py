@@ -1,7 +1,7 @@
 """Hidden checks of chapter 4: fresh scripted losses, coefficients and configurations, on the
 public checks' scripted-loss fit."""
 
-from checks import _falling, _scripted_fit, _show
+from checks import _early_stop, _lr_schedule, _scripted_fit, _show
 from grader.checks import check
 from grader.judges import close, exact
 
@@ -18,34 +18,25 @@ def _walk(rng, n, start=1.0):
 @check(points=2, compare=exact())
 def early_stopping_random(sub, ctx):
     "EarlyStopping on random validation curves: stop epoch and restored weights."
-
-    def run(patience, min_delta, val):
-        out = _scripted_fit([sub.early_stopping(patience, min_delta)], _falling(len(val)), val)
-        return {k: out[k] for k in ("epochs run", "weights are from epoch")}
-
     for _ in range(5):
         patience = int(ctx.rng.integers(1, 4))
         min_delta = float(ctx.rng.choice([0.0, 0.02, 0.05]))
         val = _walk(ctx.rng, 12)
         ctx.case(f"early_stopping(patience={patience}, min_delta={min_delta}) with val_loss "
-                 f"{_show(val)}", run, patience, min_delta, val)
+                 f"{_show(val)}", _early_stop, sub, patience, min_delta, val)
 
 
 @check(points=2, compare=close(rtol=1e-6, atol=1e-9))
 def reduce_lr_random(sub, ctx):
     "ReduceLROnPlateau on random validation curves: the learning rate in every epoch."
-
-    def run(factor, patience, min_lr, val):
-        out = _scripted_fit([sub.reduce_lr(factor, patience, min_lr)], _falling(len(val)), val)
-        return out["learning rate per epoch, then final"]
-
     for _ in range(4):
         factor = float(ctx.rng.choice([0.1, 0.25, 0.5, 0.7]))
         patience = int(ctx.rng.integers(1, 4))
         min_lr = float(ctx.rng.choice([0.0, 0.02, 0.3]))
         val = _walk(ctx.rng, 12)
         ctx.case(f"reduce_lr(factor={factor}, patience={patience}, min_lr={min_lr}) with val_loss "
-                 f"{_show(val)}: learning rate per epoch, then final", run, factor, patience, min_lr, val)
+                 f"{_show(val)}: learning rate per epoch, then final", _lr_schedule, sub, factor,
+                 patience, min_lr, val)
 
 
 @check(points=2, compare=close(rtol=1e-6, atol=1e-9))
