@@ -22,6 +22,7 @@ module level (the grader never imports it); probes import it inside, where it is
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import sys
 import time
@@ -129,6 +130,13 @@ def checks_in(module: types.ModuleType, *, hidden: bool) -> list[Check]:
     return found
 
 
+@functools.lru_cache(maxsize=32)
+def compiled(source: str, filename: str) -> types.CodeType:
+    """Compiling a check module costs milliseconds: the warm worker compiles each source once,
+    before it forks, and every child executes the cached code."""
+    return compile(source, filename, "exec")
+
+
 def load_check_modules(sources: dict[str, tuple[str, str]]) -> dict[str, types.ModuleType]:
     """Execute check modules from source, in order: name -> (source, filename).
 
@@ -143,7 +151,7 @@ def load_check_modules(sources: dict[str, tuple[str, str]]) -> dict[str, types.M
             module = types.ModuleType(name)
             module.__file__ = filename
             sys.modules[name] = module
-            exec(compile(source, filename, "exec"), module.__dict__)
+            exec(compiled(source, filename), module.__dict__)
             modules[name] = module
     finally:
         for name, previous in saved.items():
@@ -189,7 +197,13 @@ class ProbeContext:
 
 
 def run_probe(chk: Check, module: types.ModuleType | None, seed: int) -> Observation:
-    """Run one probe; every exception becomes part of the observation."""
+    """Run one probe; every exception becomes part of the observation.
+
+    Keras initialisers draw from the global seed, so it is set from (seed, check) first: the
+    student and the reference draw the same weights. Only called where TensorFlow is warm."""
+    import keras
+
+    keras.utils.set_random_seed(int(seed_for(seed, chk.name).generate_state(1)[0]) % 2**31)
     ctx = ProbeContext(check=chk.name, seed=seed)
     start = time.perf_counter()
     error = None

@@ -16,7 +16,9 @@ import tempfile
 import types
 from pathlib import Path
 
-from grader.checks import Check, CheckTimeout, checks_in, describe, load_check_modules, run_probe, seed_for
+from grader.checks import (
+    Check, CheckTimeout, checks_in, compiled, describe, load_check_modules, run_probe,
+)  # fmt: skip
 from grader.models import Job, ModuleImported, Observation, ProbeStarted
 
 PR_SET_NO_NEW_PRIVS = 38
@@ -52,8 +54,7 @@ def run(job: Job, result_fd: int, scratch: Path, uid: int | None, memory_base: i
         channel.write(event.model_dump_json() + "\n")
 
     checks: dict[str, Check] = {}
-    sources = {name: (source, f"{name}.py") for name, source in job.check_sources.items()}
-    for module in load_check_modules(sources).values():
+    for module in load_check_modules(_sources(job)).values():
         checks.update({c.name: c for c in checks_in(module, hidden=False)})
     modules: dict[str, types.ModuleType | None] = {}
     signal.signal(signal.SIGALRM, _on_alarm)
@@ -65,7 +66,6 @@ def run(job: Job, result_fd: int, scratch: Path, uid: int | None, memory_base: i
         if module is None:
             send(Observation(check=call.check, error=f"{call.module}.py could not be imported"))
             continue
-        _seed(job.seed, call.check)
         signal.setitimer(signal.ITIMER_REAL, job.limits.check_s)
         try:
             observation = run_probe(checks[call.check], module, job.seed)
@@ -77,6 +77,17 @@ def run(job: Job, result_fd: int, scratch: Path, uid: int | None, memory_base: i
             signal.setitimer(signal.ITIMER_REAL, 0)
         send(observation)
     channel.flush()
+
+
+def prepare(job: Job) -> None:
+    """Run in the warm worker before it forks: compile the check modules there once, so
+    children of later jobs with the same checks only execute them."""
+    for source, filename in _sources(job).values():
+        compiled(source, filename)
+
+
+def _sources(job: Job) -> dict[str, tuple[str, str]]:
+    return {name: (source, f"{name}.py") for name, source in job.check_sources.items()}
 
 
 def _on_alarm(signum: int, frame: object) -> None:
@@ -104,13 +115,6 @@ def _import(name: str, scratch: Path, job: Job, send) -> types.ModuleType | None
         signal.setitimer(signal.ITIMER_REAL, 0)
     send(ModuleImported(module=name))
     return module
-
-
-def _seed(seed: int, check: str) -> None:
-    """Keras initialisers draw from the global seed: the same for the student and the reference."""
-    import keras
-
-    keras.utils.set_random_seed(int(seed_for(seed, check).generate_state(1)[0]) % 2**31)
 
 
 def _limit(job: Job, memory_base: int) -> None:
