@@ -148,9 +148,9 @@ def grade_loaded(
 ) -> SubmissionResult:  # fmt: skip
     """Grade a readable entry (`submission.label` is the student) on `worker`; whatever goes
     wrong, the result is the student's row."""
-    env = environment(worker, session.seed, session.limits)
     try:
         return session.grade(chapter, submission, worker=worker, reference=reference, pictures=pictures)
     except Exception as exc:  # a bug of ours must still leave a row that says so
         why = f"the grader failed on this submission ({type(exc).__name__}: {exc}); regrade it"
+        env = environment(worker, session.seed, session.limits)
         return zero_result(chapter, submission.label, "crashed", why, env)

@@ -145,7 +145,8 @@ def grade_submission(
             chapter, submission.label, "syntax_error",
             f"{chapter.module_file}: {bad_syntax}; nothing could run", env,
         )  # fmt: skip
-    used = {key: names_used(submission.source, key) for key in {c.allow_in for c in chapter.checks}}
+    rules = {c.allow_in for c in chapter.checks if c.forbid}
+    used = {key: names_used(submission.source, key) for key in rules}
     calls = [ProbeCall(check=c.name, module=chapter.spec.module) for c in chapter.checks]
     seen, end = observe(
         worker, {chapter.module_file: submission.source}, chapter, calls, seed, limits
@@ -158,7 +159,7 @@ def grade_submission(
         messages.append(ended)
     checks = []
     for chk in chapter.checks:
-        banned = sorted(set(chk.forbid) & used[chk.allow_in])
+        banned = sorted(set(chk.forbid) & used[chk.allow_in]) if chk.forbid else []
         if banned:
             checks.append(_zero(chk, f"uses {', '.join(banned)}, which this exercise forbids"))
             continue
