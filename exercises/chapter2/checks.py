@@ -123,33 +123,40 @@ def _inputs(ctx, n, n_features):
     return ctx.rng.normal(size=(n, n_features)).astype("float32")
 
 
+def _builds(sub, n_features, n_classes):
+    """The three ways the network is built, by API: (case label, build)."""
+    return {
+        "sequential": (f"build_sequential({n_features}, {n_classes})",
+                       lambda: sub.build_sequential(n_features, n_classes)),
+        "functional": (f"build_functional({n_features}, {n_classes})",
+                       lambda: sub.build_functional(n_features, n_classes)),
+        "subclass": (f"MLP({n_classes}) called on {n_features} features", lambda: sub.MLP(n_classes)),
+    }
+
+
+def _observe_build(sub, ctx, api):
+    base = int(ctx.rng.integers(2**31))
+    for n_features, n_classes in [(8, 3), (4, 10)]:
+        label, build = _builds(sub, n_features, n_classes)[api]
+        _observe_model(ctx, label, build, _inputs(ctx, 4, n_features), base)
+
+
 @check(points=2, compare=close(rtol=1e-5, atol=1e-6))
 def sequential_model(sub, ctx):
     "build_sequential: the network as a keras.Sequential."
-    base = int(ctx.rng.integers(2**31))
-    for n_features, n_classes in [(8, 3), (4, 10)]:
-        _observe_model(ctx, f"build_sequential({n_features}, {n_classes})",
-                       lambda: sub.build_sequential(n_features, n_classes),
-                       _inputs(ctx, 4, n_features), base)
+    _observe_build(sub, ctx, "sequential")
 
 
 @check(points=2, compare=close(rtol=1e-5, atol=1e-6))
 def functional_model(sub, ctx):
     "build_functional: the same network with the Functional API."
-    base = int(ctx.rng.integers(2**31))
-    for n_features, n_classes in [(8, 3), (4, 10)]:
-        _observe_model(ctx, f"build_functional({n_features}, {n_classes})",
-                       lambda: sub.build_functional(n_features, n_classes),
-                       _inputs(ctx, 4, n_features), base)
+    _observe_build(sub, ctx, "functional")
 
 
 @check(points=2, compare=close(rtol=1e-5, atol=1e-6))
 def subclassed_model(sub, ctx):
     "MLP: the same network as a subclass of keras.Model."
-    base = int(ctx.rng.integers(2**31))
-    for n_features, n_classes in [(8, 3), (4, 10)]:
-        _observe_model(ctx, f"MLP({n_classes}) called on {n_features} features",
-                       lambda: sub.MLP(n_classes), _inputs(ctx, 4, n_features), base)
+    _observe_build(sub, ctx, "subclass")
 
 
 @check(points=2, compare=close(rtol=1e-5, atol=1e-6))

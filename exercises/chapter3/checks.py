@@ -44,12 +44,16 @@ def _topk_batches(rng, sizes, classes, sparse, weighted=False, label_shape=1, ti
         y_true = labels.reshape(n, 1) if (sparse and label_shape == 2) else labels
         if not sparse:
             y_true = np.eye(classes, dtype="float32")[labels]
-        weight = None
-        if weighted:
-            weight = rng.uniform(0.0, 2.0, size=n).astype("float32")
-            weight[rng.random(n) < 0.3] = 0.0
+        weight = _sample_weight(rng, n) if weighted else None
         batches.append((y_true, scores, weight))
     return batches
+
+
+def _sample_weight(rng, n):
+    """Weights in [0, 2), about 30% of them exactly 0."""
+    weight = rng.uniform(0.0, 2.0, size=n).astype("float32")
+    weight[rng.random(n) < 0.3] = 0.0
+    return weight
 
 
 def _binary_batches(rng, sizes, threshold, weighted=False, first_empty=None):
@@ -65,10 +69,7 @@ def _binary_batches(rng, sizes, threshold, weighted=False, first_empty=None):
             y_pred = np.minimum(y_pred, threshold).astype("float32")
         if i == 0 and first_empty == "actual":
             y_true[:] = 0.0
-        weight = None
-        if weighted:
-            weight = rng.uniform(0.0, 2.0, size=n).astype("float32")
-            weight[rng.random(n) < 0.3] = 0.0
+        weight = _sample_weight(rng, n) if weighted else None
         batches.append((y_true, y_pred, weight))
     return batches
 

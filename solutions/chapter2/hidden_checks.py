@@ -4,7 +4,8 @@ Shared helpers come from the public checks (exercises/chapter2/checks.py).
 """
 
 from checks import (
-    _classifier, _fit_and_evaluate_case, _fit_compiled, _inputs, _observe_model, _stats_or_close,
+    _builds, _classifier, _fit_and_evaluate_case, _fit_compiled, _inputs, _observe_model,
+    _stats_or_close, _weight_stats,
 )
 from grader.checks import check
 from grader.judges import close
@@ -17,12 +18,8 @@ def builds_random_sizes(sub, ctx):
     for _ in range(2):
         n_features, n_classes = int(ctx.rng.integers(2, 13)), int(ctx.rng.integers(2, 10))
         x = _inputs(ctx, 5, n_features)
-        _observe_model(ctx, f"build_sequential({n_features}, {n_classes})",
-                       lambda: sub.build_sequential(n_features, n_classes), x, base, shapes=False, kind=False)
-        _observe_model(ctx, f"build_functional({n_features}, {n_classes})",
-                       lambda: sub.build_functional(n_features, n_classes), x, base, shapes=False, kind=False)
-        _observe_model(ctx, f"MLP({n_classes}) called on {n_features} features",
-                       lambda: sub.MLP(n_classes), x, base, shapes=False, kind=False)
+        for label, build in _builds(sub, n_features, n_classes).values():
+            _observe_model(ctx, label, build, x, base, shapes=False, kind=False)
 
 
 @check(points=1, compare=close(rtol=1e-5, atol=1e-6))
@@ -60,24 +57,6 @@ def fit_random(sub, ctx):
     base = int(ctx.rng.integers(2**31))
     epochs, batch_size = int(ctx.rng.integers(2, 5)), int(ctx.rng.choice([8, 12]))
     _fit_and_evaluate_case(sub, ctx, base, 48, 20, 4, 4, epochs=epochs, batch_size=batch_size)
-
-
-def _weight_stats(weights, fan_in):
-    import keras
-    import numpy as np
-
-    dtype = getattr(weights, "dtype", None)
-    dtype = keras.backend.standardize_dtype(dtype) if dtype is not None else type(weights).__name__
-    w = np.asarray(weights, dtype="float64")
-    std = w.std()
-    return {
-        "shape": list(w.shape),
-        "dtype": dtype,
-        "mean in std units": w.mean() / std,
-        "variance x fan_in": w.var() * fan_in,
-        "share within 1 std": np.mean(np.abs(w - w.mean()) <= std),
-        "share within 2 std": np.mean(np.abs(w - w.mean()) <= 2 * std),
-    }
 
 
 @check(points=1, compare=_stats_or_close,
