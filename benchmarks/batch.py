@@ -41,6 +41,8 @@ from grader.checks import run_probe  # noqa: E402
 from grader.course import Course  # noqa: E402
 from grader.judges import judge_cases  # noqa: E402
 from grader.models import Observation  # noqa: E402
+from grader.sandbox.plan import MALLOC_ENV  # noqa: E402
+from grader.sandbox.worker import warm_up  # noqa: E402
 from grader.session import Session  # noqa: E402
 from grader.submission import names_used, syntax_error  # noqa: E402
 from grader.validate import load_mutant, mutants, mutate  # noqa: E402
@@ -63,7 +65,8 @@ def make_submissions(chapter, folder: Path, n: int) -> list[Path]:
 
 def grade_in_process(chapter, source_path: Path, reference: dict[str, Observation]) -> float:
     """Import the submission here and run every probe and judge in this process (the same
-    checks, source rules and judges as the batch, without the sandbox)."""
+    checks, source rules and judges as the batch, without the sandbox; like the batch, it reads
+    the names a submission uses once, not once per check)."""
     source = source_path.read_text()
     if syntax_error(source):
         return 0.0
@@ -73,9 +76,10 @@ def grade_in_process(chapter, source_path: Path, reference: dict[str, Observatio
         spec.loader.exec_module(module)
     except Exception:
         return 0.0
+    used = {c.allow_in: names_used(source, c.allow_in) for c in chapter.checks if c.forbid}
     score = 0.0
     for chk in chapter.checks:
-        if set(chk.forbid) & names_used(source, chk.allow_in):
+        if chk.forbid and set(chk.forbid) & used[chk.allow_in]:
             continue
         share, _, _ = judge_cases(run_probe(chk, module, SEED), reference[chk.name], chk.compare, chk.partial)
         score += chk.points * share
@@ -93,8 +97,12 @@ def baseline_one(chapter_name: str, source: str, reference_file: str) -> None:
 
 
 def bare_fork_exit(times: int = 20) -> float:
-    """Median seconds to fork this process (TensorFlow imported, like a warm worker), have the
-    child exit at once, and reap it: the least a fresh process per submission can cost."""
+    """Median seconds to fork a process that has imported TensorFlow and warmed up like a batch
+    worker (same malloc settings, same warm-up), have the child exit at once, and reap it: the
+    least a fresh process per submission can cost. Run in a process of its own (`--floor`)."""
+    import tensorflow  # noqa: F401
+
+    warm_up()
     spent = []
     for _ in range(times):
         start = time.perf_counter()
@@ -170,7 +178,9 @@ def main() -> None:
         start = time.monotonic()
         warm_scores = [grade_in_process(chapter, p, reference) for p in paths]
         warm_each = (time.monotonic() - start) / args.n
-        fork_floor = bare_fork_exit()
+        floor = subprocess.run([sys.executable, __file__, "--floor"], env={**os.environ, **MALLOC_ENV},
+                               capture_output=True, text=True, check=True)
+        fork_floor = float(floor.stdout.split()[-1])
 
         start = time.monotonic()
         run = subprocess.Popen([str(grade), "batch", chapter.name, str(tmp / "class"), "--jobs", str(args.jobs),
@@ -218,5 +228,7 @@ def main() -> None:
 if __name__ == "__main__":
     if len(sys.argv) == 5 and sys.argv[1] == "--baseline-one":
         baseline_one(*sys.argv[2:])
+    elif sys.argv[1:] == ["--floor"]:
+        print(bare_fork_exit())
     else:
         main()

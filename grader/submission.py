@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from grader.errors import BadInput
@@ -52,7 +53,7 @@ def read_submission(path: Path, module_file: str) -> Submission:
 def syntax_error(source: str) -> str | None:
     """A one-line description of the first syntax error, or None."""
     try:
-        ast.parse(source)
+        _tree(source)
     except SyntaxError as exc:
         return f"SyntaxError on line {exc.lineno}: {exc.msg}"
     except ValueError as exc:  # e.g. null bytes
@@ -69,7 +70,7 @@ def names_used(source: str, allowed_in: tuple[str, ...] = ()) -> set[str]:
     """
     found: set[str] = set()
     kinds = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-    tops = [n for n in ast.parse(source).body if not (isinstance(n, kinds) and n.name in allowed_in)]
+    tops = [n for n in _tree(source).body if not (isinstance(n, kinds) and n.name in allowed_in)]
     for node in (inner for top in tops for inner in ast.walk(top)):
         if isinstance(node, ast.Name):
             found.add(node.id)
@@ -83,3 +84,10 @@ def names_used(source: str, allowed_in: tuple[str, ...] = ()) -> set[str]:
         elif isinstance(node, ast.Constant) and isinstance(node.value, str):
             found.add(node.value)  # getattr(model, "count_params")
     return found
+
+
+@lru_cache(maxsize=4)
+def _tree(source: str) -> ast.Module:
+    """Grading a submission reads its syntax tree twice or more (syntax, then names): parse
+    once. Callers only read the tree."""
+    return ast.parse(source)

@@ -106,3 +106,24 @@ def test_isolation_is_reported(session, course) -> None:
     isolation = " ".join(result.environment.isolation)
     assert "bubblewrap: no network" in isolation, isolation
     assert "solutions/ and hidden checks are not visible" in isolation
+
+
+def test_children_start_from_memory_in_huge_pages(session, course) -> None:
+    """The warm worker backs its memory with 2 MiB pages before it forks (a cheaper fork and
+    exit per submission), inside the sandbox too; where the kernel has transparent huge pages
+    off, nothing changes and nothing breaks."""
+    thp = Path("/sys/kernel/mm/transparent_hugepage/enabled")
+    enabled = thp.is_file() and "[never]" not in thp.read_text()
+    chapter = course.chapter("chapter1")
+    probe = (chapter.solution_dir / "fundamentals.py").read_text() + (
+        "\nfor _line in open('/proc/self/smaps_rollup'):\n"
+        "    if _line.startswith('AnonHugePages:'):\n"
+        "        print('huge kB', _line.split()[1])\n"
+    )
+    result = session.grade(chapter, Submission("probe", probe))
+    assert result.score == result.max_score
+    huge_kb = int(result.output_tail.split("huge kB ")[1].split()[0])
+    if enabled:
+        assert huge_kb >= 32 << 10, f"only {huge_kb} kB of the worker's memory in huge pages"
+    else:
+        assert huge_kb == 0

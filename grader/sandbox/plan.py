@@ -88,6 +88,10 @@ def _python_paths(course_root: Path) -> list[Path]:
     return [p for p in keep if not any(q in p.parents for q in keep)]
 
 
+# malloc in the worker: two arenas, in huge pages where the kernel allows (see worker._huge_pages)
+MALLOC_ENV = {"MALLOC_ARENA_MAX": "2", "GLIBC_TUNABLES": "glibc.malloc.hugetlb=1"}
+
+
 def _base_env(devices: DevicePlan, uid: int | None, pid_namespace: bool) -> dict[str, str]:
     env = {
         "PATH": "/usr/local/bin:/usr/bin:/bin",
@@ -98,7 +102,7 @@ def _base_env(devices: DevicePlan, uid: int | None, pid_namespace: bool) -> dict
         "PYTHONHASHSEED": "0",
         "PYTHONUNBUFFERED": "1",
         "TF_CPP_MIN_LOG_LEVEL": "3",
-        "MALLOC_ARENA_MAX": "2",
+        **MALLOC_ENV,
         "TF_GRADER_DEVICE": devices.device,
         "TF_GRADER_UID": "" if uid is None else str(uid),
         "TF_GRADER_PIDNS": "1" if pid_namespace else "",
