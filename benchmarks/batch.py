@@ -39,12 +39,13 @@ sys.path.insert(0, str(ROOT))
 
 from grader.checks import run_probe  # noqa: E402
 from grader.course import Course  # noqa: E402
+from grader.grading import forbidden_uses  # noqa: E402
 from grader.judges import judge_cases  # noqa: E402
 from grader.models import Observation  # noqa: E402
 from grader.sandbox.plan import MALLOC_ENV  # noqa: E402
 from grader.sandbox.worker import warm_up  # noqa: E402
 from grader.session import Session  # noqa: E402
-from grader.submission import names_used, syntax_error  # noqa: E402
+from grader.submission import syntax_error  # noqa: E402
 from grader.validate import load_mutant, mutants, mutate  # noqa: E402
 
 SEED = 2026
@@ -65,8 +66,7 @@ def make_submissions(chapter, folder: Path, n: int) -> list[Path]:
 
 def grade_in_process(chapter, source_path: Path, reference: dict[str, Observation]) -> float:
     """Import the submission here and run every probe and judge in this process (the same
-    checks, source rules and judges as the batch, without the sandbox; like the batch, it reads
-    the names a submission uses once, not once per check)."""
+    checks, source rules and judges as the batch, without the sandbox)."""
     source = source_path.read_text()
     if syntax_error(source):
         return 0.0
@@ -76,10 +76,10 @@ def grade_in_process(chapter, source_path: Path, reference: dict[str, Observatio
         spec.loader.exec_module(module)
     except Exception:
         return 0.0
-    used = {c.allow_in: names_used(source, c.allow_in) for c in chapter.checks if c.forbid}
+    banned = forbidden_uses(chapter, source)
     score = 0.0
     for chk in chapter.checks:
-        if chk.forbid and set(chk.forbid) & used[chk.allow_in]:
+        if banned.get(chk.name):
             continue
         share, _, _ = judge_cases(run_probe(chk, module, SEED), reference[chk.name], chk.compare, chk.partial)
         score += chk.points * share

@@ -145,8 +145,7 @@ def grade_submission(
             chapter, submission.label, "syntax_error",
             f"{chapter.module_file}: {bad_syntax}; nothing could run", env,
         )  # fmt: skip
-    rules = {c.allow_in for c in chapter.checks if c.forbid}
-    used = {key: names_used(submission.source, key) for key in rules}
+    banned = forbidden_uses(chapter, submission.source)
     calls = [ProbeCall(check=c.name, module=chapter.spec.module) for c in chapter.checks]
     seen, end = observe(
         worker, {chapter.module_file: submission.source}, chapter, calls, seed, limits
@@ -159,9 +158,8 @@ def grade_submission(
         messages.append(ended)
     checks = []
     for chk in chapter.checks:
-        banned = sorted(set(chk.forbid) & used[chk.allow_in]) if chk.forbid else []
-        if banned:
-            checks.append(_zero(chk, f"uses {', '.join(banned)}, which this exercise forbids"))
+        if banned.get(chk.name):
+            checks.append(_zero(chk, f"uses {', '.join(banned[chk.name])}, which this exercise forbids"))
             continue
         mine = seen.observations.get(chk.name)
         if mine is None:
@@ -179,6 +177,14 @@ def grade_submission(
     elif len(seen.observations) < len(chapter.checks) and not seen.import_errors:
         status = "crashed"
     return result(status, checks, messages=messages, output_tail=end.output_tail)
+
+
+def forbidden_uses(chapter: Chapter, source: str) -> dict[str, list[str]]:
+    """For each check with a `forbid` rule, the forbidden names the source uses (sorted; empty
+    when none). The source's names are read once per rule, not once per check."""
+    rules = {c.allow_in for c in chapter.checks if c.forbid}
+    used = {key: names_used(source, key) for key in rules}
+    return {c.name: sorted(set(c.forbid) & used[c.allow_in]) for c in chapter.checks if c.forbid}
 
 
 def environment(worker: Worker, seed: int, limits: Limits) -> Environment:

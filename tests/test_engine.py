@@ -9,7 +9,7 @@ import pytest
 
 from grader.course import Course, find_course
 from grader.errors import BadInput
-from grader.grading import parse_events
+from grader.grading import forbidden_uses, parse_events
 from grader.judges import close, exact, judge_cases
 from grader.models import Case, CheckResult, Environment, Observation, SubmissionResult
 from grader.submission import names_used, read_submission, syntax_error
@@ -67,6 +67,18 @@ def test_banned_names_are_found_in_source() -> None:
     used = names_used("import numpy as np\nfrom keras import layers\nm.count_params()\ngetattr(m, 'summary')")
     assert {"count_params", "summary", "keras", "layers", "numpy"} <= used
     assert syntax_error("def f(:\n") == "SyntaxError on line 1: invalid syntax"
+
+
+def test_forbidden_uses_are_reported_per_check_with_their_exceptions() -> None:
+    """Chapter 8 forbids TensorFlow everywhere but inside train_step; the verdict is per check."""
+    chapter = Course(ROOT).chapter("chapter8")
+    source = "import tensorflow as tf\ndef train_step(m):\n    tf.GradientTape()\ndef forward(l, x):\n    return x\n"
+    banned = forbidden_uses(chapter, source)
+    ruled = {c.name for c in chapter.checks if c.forbid}
+    assert set(banned) == ruled and ruled
+    assert banned["forward"] == ["tensorflow"]  # the import; the tape is allowed in train_step
+    clean = forbidden_uses(chapter, "def forward(l, x):\n    return x\n")
+    assert all(names == [] for names in clean.values())
 
 
 def test_submission_paths(tmp_path) -> None:
