@@ -36,7 +36,8 @@ def exact() -> Compare:
 
 def _fmt(value: Any) -> str:
     if isinstance(value, list) and all(isinstance(v, (int, type(None))) for v in value):
-        return "(" + ", ".join("None" if v is None else str(v) for v in value) + ")"
+        items = ", ".join("None" if v is None else str(v) for v in value)
+        return f"({items},)" if len(value) == 1 else f"({items})"
     if isinstance(value, float):
         return f"{value:.6g}"
     text = repr(value)

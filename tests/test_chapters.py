@@ -57,3 +57,22 @@ def test_same_submission_same_score(session, course) -> None:
     ]
     assert first.environment.seed == session.seed
     assert first.environment.tensorflow and first.environment.keras and first.environment.numpy
+
+
+def test_printed_output_is_the_students_own(session, course) -> None:
+    """What "your code printed" shows names the student's file, not the sandbox's scratch
+    folder, and leaves out TensorFlow's retracing warning (the probes' many fits cause it); the
+    student's own warnings, TensorFlow's included, stay."""
+    chapter = course.chapter("chapter1")
+    source = (chapter.solution_dir / chapter.module_file).read_text() + (
+        "\nimport warnings\nimport tensorflow as _tf\n"
+        "warnings.warn('mind the shapes')\n"
+        "_double = _tf.function(lambda x: x * 2)\n"
+        "for _n in range(1, 12):\n"
+        "    _double(_tf.zeros([_n]))\n"
+        "_tf.get_logger().warning('a TensorFlow warning of my own')\n"
+    )
+    printed = _grade(session, chapter, source, "printer").output_tail
+    assert f"{chapter.module_file}:" in printed and "mind the shapes" in printed, printed
+    assert "a TensorFlow warning of my own" in printed, printed
+    assert "/tmp/job-" not in printed and "retracing" not in printed, printed

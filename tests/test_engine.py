@@ -20,6 +20,7 @@ from conftest import ROOT
 def test_exact_names_the_difference_in_shapes() -> None:
     assert exact()([None, 30, 30, 16], [None, 30, 30, 16]) is None
     assert exact()([None, 30, 30, 16], [None, 28, 28, 16]) == "expected (None, 30, 30, 16), got (None, 28, 28, 16)"
+    assert exact()([4], [3]) == "expected (4,), got (3,)"  # a tuple of one, as Python writes it
 
 
 def test_close_reports_shape_then_first_differing_value() -> None:

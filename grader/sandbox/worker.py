@@ -159,6 +159,7 @@ def run_job(job: Job, uid: int | None) -> JobEnd:
     data += _drain(read_end, (job.limits.result_mb << 20) - len(data))
     os.close(read_end)
     output = _tail(scratch / child.OUTPUT_FILE, job.limits.output_kb << 10)
+    output = output.replace(f"{scratch}{os.sep}", "")  # warnings name the student's file, not our scratch
     shutil.rmtree(scratch, ignore_errors=True)
     return JobEnd(
         events=data.decode("utf-8", "replace"),
