@@ -35,6 +35,9 @@ def _one_line_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         except GraderError as exc:
             click.echo(f"Error: {exc}", err=True)
             sys.exit(int(exc.exit_code))
+        except KeyboardInterrupt as exc:  # Ctrl-C: one line saying what was kept, no traceback
+            click.echo(f"\ninterrupted{f': {exc}' if str(exc) else ''}", err=True)
+            sys.exit(int(ExitCode.INTERRUPTED))
 
     return wrapper
 
@@ -88,7 +91,8 @@ def main() -> None:
       grade batch chapter1 submissions/   grade a class into a gradebook
 
     Exit codes: 0 the run completed (whatever the score), 1 validation failed,
-    2 bad input (no such chapter, unreadable submission), 3 the sandbox could not start.
+    2 bad input (no such chapter, unreadable submission), 3 the sandbox could not start,
+    130 interrupted (Ctrl-C; a batch keeps every row it graded).
     """
 
 
@@ -153,13 +157,15 @@ def batch_cmd(chapter: str, submissions: Path, jobs: int, out: Path | None, grad
     the_course = _course(course)
     chap = the_course.chapter(chapter)
     entries = find_entries(submissions)
+    students = {e.student for e in entries}
     out = out or Path(f"grades-{chap.name}")
     out.mkdir(parents=True, exist_ok=True)
-    book = Gradebook(gradebook or out / "gradebook.sqlite")
+    book_path = gradebook or out / "gradebook.sqlite"
+    book = Gradebook(book_path)
     try:
         if regrade:
             book.forget(chap.name)
-        missing = len({e.student for e in entries} - book.graded(chap.name))
+        missing = len(students - book.graded(chap.name))
         where = f"on the Dask cluster at {scheduler}" if scheduler else f"{jobs} workers"
         click.echo(f"{chap.name}: {len(entries)} submissions, {missing} to grade, {where}", err=True)
         if missing and scheduler:
@@ -174,8 +180,11 @@ def batch_cmd(chapter: str, submissions: Path, jobs: int, out: Path | None, grad
                 progress = Progress(missing)
                 run_batch(session, chap, entries, book, on_result=progress.update,
                           pictures=out / "feedback")
-        students = {e.student for e in entries}
         results = {s: r for s, r in book.results(chap.name).items() if s in students}
+    except KeyboardInterrupt:
+        kept = len(students & book.graded(chap.name))
+        raise KeyboardInterrupt(f"{kept} of {len(entries)} graded and saved in {book_path}; "
+                                "the same command grades the rest") from None
     finally:
         book.close()
     click.echo(batch_table(results))

@@ -10,6 +10,7 @@ class ExitCode(enum.IntEnum):
     FAILED = 1  # `grade validate`: a reference, stub or planted mistake scored as it must not
     BAD_INPUT = 2  # no such chapter, unreadable submission, bad option
     SANDBOX = 3  # the sandbox itself could not start (not the submission's fault)
+    INTERRUPTED = 130  # Ctrl-C (128 + SIGINT, as shells report it); a batch keeps every row it wrote
 
 
 class GraderError(Exception):

@@ -158,3 +158,27 @@ def test_bad_batch_input_is_one_line() -> None:
     run = _grade_cli("batch", "chapter1", "/nonexistent-folder")
     out, err = run.communicate(timeout=120)
     assert run.returncode == 2 and err.strip() == "Error: /nonexistent-folder is not a folder of submissions"
+
+
+def test_interrupted_batch_says_what_it_kept(tmp_path) -> None:
+    """Ctrl-C: exit 130 and one line saying how many rows are saved (as many as the gradebook
+    holds) and that the same command grades the rest; no traceback."""
+    folder = tmp_path / "class"
+    folder.mkdir()
+    slow = SOLUTION.read_text() + "\nimport time\ntime.sleep(0.5)\n"
+    for i in range(8):
+        (folder / f"s{i}.py").write_text(slow)
+    book = tmp_path / "book.sqlite"
+    run = _grade_cli("batch", "chapter1", str(folder), "--jobs", "1", "--gradebook", str(book), "--out", str(tmp_path / "o"))
+    deadline = time.monotonic() + 300
+    while len(_rows(book)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    run.send_signal(signal.SIGINT)
+    out, err = run.communicate(timeout=120)
+    kept = len(_rows(book))
+    assert run.returncode == 130, err
+    assert 2 <= kept < 8, "interrupted part-way"
+    assert err.strip().splitlines()[-1] == (
+        f"interrupted: {kept} of 8 graded and saved in {book}; the same command grades the rest"
+    ), err
+    assert "Traceback" not in err
