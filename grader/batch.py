@@ -115,17 +115,17 @@ def run_batch(
 
 def _drain(session: Session, chapter: Chapter, worker: Worker, todo: queue.Queue,
            done: queue.Queue, pictures: Path | None) -> None:  # fmt: skip
+    env = environment(worker, session.seed, session.limits)  # for rows of unreadable entries
     while True:
         try:
             entry = todo.get_nowait()
         except queue.Empty:
             return
-        done.put((entry.student, _grade_entry(session, chapter, worker, entry, pictures)))
+        done.put((entry.student, _grade_entry(session, chapter, worker, entry, env, pictures)))
 
 
-def _grade_entry(session: Session, chapter: Chapter, worker: Worker, entry: Entry,
+def _grade_entry(session: Session, chapter: Chapter, worker: Worker, entry: Entry, env: Environment,
                  pictures: Path | None) -> SubmissionResult:  # fmt: skip
-    env = environment(worker, session.seed, session.limits)
     submission = load_or_zero(entry, chapter, env)
     if isinstance(submission, SubmissionResult):
         return submission

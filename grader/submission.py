@@ -35,6 +35,10 @@ def read_submission(path: Path, module_file: str) -> Submission:
         if path.suffix not in (".py", ".ipynb"):
             raise BadInput(f"{path} is not a Python file (.py), a notebook (.ipynb) or a folder")
         file = path
+    elif path.exists():  # a pipe or a device would block or never end
+        raise BadInput(f"{path} is not a regular file or a folder")
+    elif path.is_symlink():
+        raise BadInput(f"{path} is a link to nothing")
     else:
         raise BadInput(f"no such file or folder: {path}")
     if file.suffix == ".ipynb":

@@ -4,6 +4,7 @@ result totals. None of these needs TensorFlow."""
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -93,6 +94,12 @@ def test_submission_paths(tmp_path) -> None:
     (tmp_path / "bad.py").write_bytes(b"\xff\xfe")
     with pytest.raises(BadInput, match="cannot read"):
         read_submission(tmp_path / "bad.py", "fundamentals.py")
+    os.mkfifo(tmp_path / "pipe.py")  # reading it would wait forever
+    with pytest.raises(BadInput, match="is not a regular file or a folder"):
+        read_submission(tmp_path / "pipe.py", "fundamentals.py")
+    (tmp_path / "gone.py").symlink_to(tmp_path / "nowhere.py")
+    with pytest.raises(BadInput, match="is a link to nothing"):
+        read_submission(tmp_path / "gone.py", "fundamentals.py")
 
 
 def test_unknown_chapter_suggests_the_closest() -> None:
