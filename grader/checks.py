@@ -186,14 +186,23 @@ class ProbeContext:
         except CheckTimeout:
             raise
         except BaseException as exc:  # the student's failure is data, sys.exit() included
-            self.cases.append(Case(label=label, error=describe(exc)))
+            self.cases.append(Case(label=self._unique(label), error=describe(exc)))
             return None
-        self.cases.append(Case(label=label, value=plain))
+        self.cases.append(Case(label=self._unique(label), value=plain))
         return value
 
     def record(self, label: str, value: Any) -> None:
         """Record a value the probe computed itself (e.g. the output of a model it built)."""
-        self.cases.append(Case(label=label, value=to_plain(value)))
+        self.cases.append(Case(label=self._unique(label), value=to_plain(value)))
+
+    def _unique(self, label: str) -> str:
+        """Cases are matched to the reference's by label, and random sizes can draw the same
+        label twice: a repeat gets its ordinal ("... #2"), the same on both sides."""
+        taken = {c.label for c in self.cases}
+        n = 1
+        while (numbered := label if n == 1 else f"{label} #{n}") in taken:
+            n += 1
+        return numbered
 
 
 def run_probe(chk: Check, module: types.ModuleType | None, seed: int) -> Observation:

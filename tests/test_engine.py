@@ -8,12 +8,14 @@ import os
 
 import pytest
 
+from grader.checks import ProbeContext
 from grader.course import Course, find_course
 from grader.errors import BadInput
-from grader.grading import forbidden_uses, parse_events
+from grader.grading import DEFAULT_SEED, forbidden_uses, parse_events
 from grader.judges import close, exact, judge_cases
 from grader.models import Case, CheckResult, Environment, Observation, SubmissionResult
 from grader.submission import names_used, read_submission, syntax_error
+from grader.validate import Mutant, judge_mutant
 
 from conftest import ROOT
 
@@ -158,3 +160,33 @@ def test_forbidden_names_may_be_allowed_inside_named_functions() -> None:
     assert not {"GradientTape", "tensorflow", "tf"} & names_used(source, ("train_step",))
     cheat = source.replace("return np.ones(3)", "return tf.GradientTape")
     assert "GradientTape" in names_used(cheat, ("train_step",))
+
+
+def test_a_label_drawn_twice_stays_two_cases() -> None:
+    """Random sizes can repeat a label (chapter 1's collapse_linear did under --seed 3, and the
+    reference then failed its own check): repeats are numbered, so each case keeps its match."""
+    ctx = ProbeContext(check="c", seed=3)
+    ctx.case("f(2)", lambda: 1)
+    ctx.case("f(2)", lambda: 2)
+    ctx.record("f(2)", 3)
+    assert [(c.label, c.value) for c in ctx.cases] == [("f(2)", 1), ("f(2) #2", 2), ("f(2) #3", 3)]
+    share, status, _ = judge_cases(Observation(check="c", cases=ctx.cases),
+                                   Observation(check="c", cases=ctx.cases), exact(), partial=True)
+    assert (share, status) == (1.0, "passed")
+
+
+def test_planted_mistakes_are_pinned_at_the_default_seed_only() -> None:
+    """Which checks a mutant loses, in what words, is written for the default seed's inputs;
+    under another seed it must only lose points."""
+    def result(a_score: float, b_score: float) -> SubmissionResult:
+        checks = [CheckResult(name=n, description="", points=1, score=s, hidden=False,
+                              status="passed" if s == 1 else "failed", feedback=[] if s == 1 else ["wrong"])
+                  for n, s in (("a", a_score), ("b", b_score))]
+        return SubmissionResult(chapter="c", submission="m", status="completed", checks=checks,
+                                environment=Environment(seed=1))
+    mutant = Mutant(description="", replace=[("x", "y")], loses=["a"], feedback="wrong")
+    assert judge_mutant(result(0, 1), mutant, DEFAULT_SEED) is None
+    assert judge_mutant(result(0, 0), mutant, DEFAULT_SEED).startswith("also lost points on b")
+    assert judge_mutant(result(1, 0), mutant, DEFAULT_SEED) == "should lose points on a but did not"
+    assert judge_mutant(result(1, 0), mutant, 3) is None
+    assert judge_mutant(result(1, 1), mutant, 3) == "lost no points"
