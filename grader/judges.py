@@ -126,14 +126,14 @@ def judge_cases(
         return 0.0, "failed", [student.error]
     by_label: dict[str, Case] = {c.label: c for c in student.cases}
     problems: list[str] = []
-    errors: set[str] = set()
+    raised: dict[str, int] = {}  # error -> how many cases raised it, in order of appearance
     for ref in reference.cases:
         mine = by_label.get(ref.label)
         if mine is None:
             problems.append(f"{ref.label}: not run")
         elif mine.error:
             problems.append(f"{ref.label} raised {mine.error}")
-            errors.add(mine.error)
+            raised[mine.error] = raised.get(mine.error, 0) + 1
         else:
             found = compare(ref.value, mine.value)
             if found:
@@ -141,8 +141,9 @@ def judge_cases(
     total, failed = len(reference.cases), len(problems)
     share = 0.0 if failed and not partial else (total - failed) / total
     status: CheckStatus = "passed" if not failed else ("partial" if share > 0 else "failed")
-    if failed == total > 1 and len(errors) == 1 and len(student.cases) == total:
-        return share, status, [f"all {total} cases raised {errors.pop()}"]  # e.g. an untouched stub
+    if sum(raised.values()) == total > len(raised) and len(raised) <= MAX_FEEDBACK:  # e.g. a stub
+        return share, status, [f"{'all' if n == total else f'{n} of'} {total} cases raised {error}"
+                               for error, n in raised.items()]
     feedback = problems[:MAX_FEEDBACK]
     if failed > MAX_FEEDBACK:
         feedback.append(f"... and {failed - MAX_FEEDBACK} more of {total} cases")

@@ -52,6 +52,19 @@ def test_partial_credit_is_the_share_of_matching_cases() -> None:
     assert judge_cases(_obs(Case(label="f(1)", value=1)), ref, exact(), False)[:2] == (0.0, "failed")
 
 
+def test_cases_that_all_raise_are_told_once_per_error() -> None:
+    """A stub raises the same few errors in every case: one line per error, not one per case;
+    where some case ran, each failure keeps its label."""
+    ref = _obs(*(Case(label=f"f({i})", value=i) for i in range(4)))
+    init, other = "NotImplementedError: A.__init__", "NotImplementedError: B.__init__"
+    one = _obs(*(Case(label=f"f({i})", error=init) for i in range(4)))
+    assert judge_cases(one, ref, exact(), True)[2] == [f"all 4 cases raised {init}"]
+    two = _obs(*(Case(label=f"f({i})", error=init if i < 3 else other) for i in range(4)))
+    assert judge_cases(two, ref, exact(), True)[2] == [f"3 of 4 cases raised {init}", f"1 of 4 cases raised {other}"]
+    mixed = _obs(Case(label="f(0)", value=0), *(Case(label=f"f({i})", error=init) for i in range(1, 4)))
+    assert judge_cases(mixed, ref, exact(), True)[2] == [f"f({i}) raised {init}" for i in range(1, 4)]
+
+
 def test_a_broken_reference_is_an_error_not_a_student_failure() -> None:
     share, status, feedback = judge_cases(_obs(), _obs(error="boom"), exact(), True)
     assert status == "error" and "tell your instructor" in feedback[0]
