@@ -45,7 +45,8 @@ def _fmt(value: Any) -> str:
 
 
 def _where(path: str) -> str:
-    return f" in {path}" if path else ""
+    """Where in the value the difference is: "in trainable[0]", or "in item [0][1]" of a list."""
+    return f" in item {path}" if path.startswith("[") else f" in {path}" if path else ""
 
 
 def _is_number(v: Any) -> bool:

@@ -37,6 +37,7 @@ def test_close_reports_shape_then_first_differing_value() -> None:
 def test_close_walks_dicts_and_types() -> None:
     assert close()({"total": 5, "trainable": 3}, {"total": 5, "trainable": 4}) == "expected 3 in trainable, got 4"
     assert close()({"total": 5}, {}) == "missing key(s) total"
+    assert exact()(["a", ["b", 2]], ["a", ["b", 3]]) == "expected 2 in item [1][1], got 3"
     assert exact()(5, "5") == "expected 5, got '5'"
     assert exact()(True, 1) == "expected True, got 1"
 
