@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Callable
 
 from grader.course import Chapter
-from grader.errors import BadInput, GraderError
+from grader.errors import BadInput, GraderError, SandboxError
 from grader.gradebook import Gradebook
 from grader.grading import environment, zero_result
 from grader.models import Environment, Observation, SubmissionResult
@@ -98,7 +98,7 @@ def run_batch(
     if not pending:
         return
     session.reference(chapter)  # once, before the workers start
-    done: queue.Queue[tuple[str, SubmissionResult]] = queue.Queue()
+    done: queue.Queue[tuple[str, SubmissionResult] | SandboxError] = queue.Queue()
     threads = [
         threading.Thread(target=_drain, args=(session, chapter, w, todo, done, pictures), daemon=True)
         for w in session.workers
@@ -106,7 +106,10 @@ def run_batch(
     for t in threads:
         t.start()
     for _ in range(pending):
-        student, result = done.get()
+        item = done.get()
+        if isinstance(item, SandboxError):  # a worker that cannot restart: stop, a rerun resumes
+            raise item
+        student, result = item
         gradebook.put(student, result)
         on_result(student, result)
     for t in threads:
@@ -121,7 +124,11 @@ def _drain(session: Session, chapter: Chapter, worker: Worker, todo: queue.Queue
             entry = todo.get_nowait()
         except queue.Empty:
             return
-        done.put((entry.student, _grade_entry(session, chapter, worker, entry, env, pictures)))
+        try:
+            done.put((entry.student, _grade_entry(session, chapter, worker, entry, env, pictures)))
+        except SandboxError as exc:
+            done.put(exc)
+            return
 
 
 def _grade_entry(session: Session, chapter: Chapter, worker: Worker, entry: Entry, env: Environment,
@@ -150,6 +157,8 @@ def grade_loaded(
     wrong, the result is the student's row."""
     try:
         return session.grade(chapter, submission, worker=worker, reference=reference, pictures=pictures)
+    except SandboxError:
+        raise  # not this submission's row to write: the batch stops and a rerun grades it
     except Exception as exc:  # a bug of ours must still leave a row that says so
         why = f"the grader failed on this submission ({type(exc).__name__}: {exc}); regrade it"
         env = environment(worker, session.seed, session.limits)

@@ -10,7 +10,7 @@ from typing import Any, Callable
 import click
 
 from grader.course import Course, find_course
-from grader.errors import ExitCode, GraderError
+from grader.errors import ExitCode, GraderError, SandboxError
 from grader.grading import DEFAULT_SEED
 from grader.batch import find_entries, run_batch
 from grader.export import FORMATS, export
@@ -181,10 +181,10 @@ def batch_cmd(chapter: str, submissions: Path, jobs: int, out: Path | None, grad
                 run_batch(session, chap, entries, book, on_result=progress.update,
                           pictures=out / "feedback")
         results = {s: r for s, r in book.results(chap.name).items() if s in students}
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, SandboxError) as exc:  # stopped part-way: say what is kept
         kept = len(students & book.graded(chap.name))
-        raise KeyboardInterrupt(f"{kept} of {len(entries)} graded and saved in {book_path}; "
-                                "the same command grades the rest") from None
+        saved = f"{kept} of {len(entries)} graded and saved in {book_path}; the same command grades the rest"
+        raise type(exc)(f"{exc}; {saved}" if str(exc) else saved) from None
     finally:
         book.close()
     click.echo(batch_table(results))

@@ -19,6 +19,7 @@ import pytest
 
 from grader.batch import find_entries, run_batch
 from grader.course import Course
+from grader.errors import SandboxError
 from grader.export import export
 from grader.gradebook import Gradebook
 from grader.session import Session
@@ -182,3 +183,23 @@ def test_interrupted_batch_says_what_it_kept(tmp_path) -> None:
         f"interrupted: {kept} of 8 graded and saved in {book}; the same command grades the rest"
     ), err
     assert "Traceback" not in err
+
+
+def test_a_sandbox_that_cannot_restart_stops_the_batch_without_false_rows(tmp_path) -> None:
+    """The sandbox failing mid-batch is no student's doing: the batch stops with the sandbox's
+    error and writes no row for what it could not grade, so a rerun grades those."""
+    course = Course(ROOT)
+    chapter = course.chapter("chapter1")
+    folder = tmp_path / "class"
+    folder.mkdir()
+    for i in range(3):
+        shutil.copy(SOLUTION, folder / f"s{i}.py")
+    book = Gradebook(tmp_path / "book.sqlite")
+    with Session(course, limits=TEST_LIMITS, jobs=1) as session:
+        run_batch(session, chapter, find_entries(folder)[:1], book)
+        worker = session.workers[0]
+        worker.plan.argv = ["/bin/false"]  # its restart fails, as when bwrap breaks mid-run
+        os.killpg(worker._proc.pid, signal.SIGKILL)  # and the warm worker dies
+        with pytest.raises(SandboxError, match="did not start"):
+            run_batch(session, chapter, find_entries(folder), book)
+    assert book.graded("chapter1") == {"s0"}
