@@ -74,14 +74,6 @@ def _binary_batches(rng, sizes, threshold, weighted=False, first_empty=None):
     return batches
 
 
-def _value(result):
-    """A result as a float; nan and inf as text, which plain data (JSON) cannot carry as numbers."""
-    import math
-
-    value = float(result)
-    return value if math.isfinite(value) else str(value)
-
-
 def _update(metric, batch):
     y_true, y_pred, weight = batch
     if weight is None:
@@ -98,7 +90,7 @@ def _stream(ctx, what, make, batches):
         if "metric" not in held:
             held["metric"] = make()
         _update(held["metric"], batches[i])
-        return _value(held["metric"].result())
+        return float(held["metric"].result())
 
     sizes = ", ".join(str(len(b[1])) for b in batches)
     weighted = " with sample_weight" if batches[0][2] is not None else ""
@@ -117,17 +109,17 @@ def _reset(ctx, what, make, batches):
         return held["metric"]
 
     def fresh():
-        return _value(metric().result())
+        return float(metric().result())
 
     def before():
         _update(metric(), batches[0])
         _update(metric(), batches[1])
         metric().reset_state()
-        return _value(metric().result())
+        return float(metric().result())
 
     def after():
         _update(metric(), batches[2])
-        return _value(metric().result())
+        return float(metric().result())
 
     ctx.case(f"{what}: result() of a new metric, before any update", fresh)
     ctx.case(f"{what}: result() right after reset_state() (2 batches fed before)", before)
@@ -147,7 +139,7 @@ def _round_trip(ctx, what, cls, kwargs, keys, batches):
         metric = cls.from_config(cls(**kwargs).get_config())
         for batch in batches:
             _update(metric, batch)
-        return _value(metric.result())
+        return float(metric.result())
 
     for key in keys:
         ctx.case(f"{what}.get_config()[{key!r}]", config, key)

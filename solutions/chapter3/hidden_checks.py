@@ -17,14 +17,6 @@ def _weights(rng, n):
     return w
 
 
-def _value(result):
-    """A result as a float; nan and inf as text, which plain data (JSON) cannot carry as numbers."""
-    import math
-
-    value = float(result)
-    return value if math.isfinite(value) else str(value)
-
-
 def _feed(ctx, what, make, batches, reset_after=None):
     """result() after each batch; with `reset_after`, reset_state() after that batch."""
     held = {}
@@ -39,7 +31,7 @@ def _feed(ctx, what, make, batches, reset_after=None):
             held["metric"].update_state(y_true, y_pred, sample_weight=weight)
         if i == reset_after:
             held["metric"].reset_state()
-        return _value(held["metric"].result())
+        return float(held["metric"].result())
 
     sizes = ", ".join(str(len(b[1])) for b in batches)
     for i in range(len(batches)):
