@@ -210,8 +210,9 @@ def zero_result(
 def _in_cells(
     chapter: Chapter, submission: Submission, checks: list[CheckResult], extra: dict
 ) -> tuple[list[CheckResult], dict]:
-    """A notebook submission: feedback names the code cell and line, not the joined module's
-    line; a function defined in several cells is pointed out (the last definition is graded)."""
+    """A notebook submission: feedback and printed output name the code cell and line, not the
+    joined module's line; a function defined in several cells is pointed out (the last
+    definition is graded)."""
     cells = submission.cells or ()
 
     def where(text: str) -> str:
@@ -223,7 +224,7 @@ def _in_cells(
         if len(found) > 1:
             listed = ", ".join(str(n) for n in found)
             messages.append(f"{name} is defined in code cells {listed}; the last one (cell {found[-1]}) is graded")
-    return checks, {**extra, "messages": messages}
+    return checks, {**extra, "messages": messages, "output_tail": where(extra.get("output_tail", ""))}
 
 
 def _judge(chk: Check, mine: Observation, ref: Observation, device: str) -> CheckResult:

@@ -101,10 +101,11 @@ def cell_of(lines: tuple[Location, ...], line: int) -> str:
 
 def translate(text: str, module_file: str, lines: tuple[Location, ...]) -> str:
     """Point references to the joined module ("fundamentals.py, line 19", "SyntaxError on line
-    19") at the notebook cell they came from."""
-    text = re.sub(
-        rf"{re.escape(module_file)}, line (\d+)", lambda m: cell_of(lines, int(m.group(1))), text
-    )
+    19", and in printed output a warning's "fundamentals.py:19:" or a traceback's
+    '"fundamentals.py", line 19') at the notebook cell they came from."""
+    module = re.escape(module_file)
+    text = re.sub(rf'"?{module}"?, line (\d+)', lambda m: cell_of(lines, int(m.group(1))), text)
+    text = re.sub(rf"\b{module}:(\d+):", lambda m: cell_of(lines, int(m.group(1))) + ":", text)
     return re.sub(r"\bon line (\d+)", lambda m: "in " + cell_of(lines, int(m.group(1))), text)
 
 

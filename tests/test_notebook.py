@@ -136,3 +136,13 @@ def test_grade_notebook_writes_the_exercise_from_the_stub(tmp_path) -> None:
     assert again.returncode == 2 and "pass --force" in again.stderr
     assert _grade_cli("notebook", "chapter1", "--force", "-o", "x.ipynb", cwd=tmp_path).returncode == 0
     assert (tmp_path / "x.ipynb").is_file()
+
+
+def test_printed_warnings_and_tracebacks_name_their_cell(tmp_path, session, course) -> None:
+    """What a notebook's code printed points at cells too, not at the joined module's lines."""
+    chapter = course.chapter("chapter1")
+    noisy = "import traceback, warnings\nwarnings.warn('mind the shapes')\ntry:\n    1 / 0\nexcept ZeroDivisionError:\n    traceback.print_exc()"
+    _write(tmp_path / "noisy.ipynb", [v4.new_code_cell(SOLUTION), v4.new_code_cell(noisy)])
+    printed = session.grade(chapter, read_submission(tmp_path / "noisy.ipynb", chapter.module_file)).output_tail
+    assert "code cell 2, line 2: UserWarning: mind the shapes" in printed, printed
+    assert "File code cell 2, line 4, in <module>" in printed and chapter.module_file not in printed, printed
