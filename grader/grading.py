@@ -7,6 +7,7 @@ so a local check never disagrees with the batch grade.
 from __future__ import annotations
 
 import json
+import secrets
 import signal
 import time
 from dataclasses import dataclass, field
@@ -51,17 +52,24 @@ class Observed:
     import_errors: dict[str, str] = field(default_factory=dict)
     last_started: str | None = None
     malformed: int = 0
+    forged: int = 0
 
 
-def parse_events(text: str) -> Observed:
-    """Parse the child's JSON lines. Anything malformed is counted, never trusted; the first
+def parse_events(text: str, token: str) -> Observed:
+    """Parse the child's JSON lines. A line that does not start with the job's token was
+    written by the submission (it shares the probe's process, and can reach the channel):
+    counted as forged, never trusted. Anything malformed is counted, never trusted; the first
     observation of a check wins."""
     seen = Observed()
+    prefix = f"{token} "
     for line in text.splitlines():
         if not line.strip():
             continue
+        if not line.startswith(prefix):
+            seen.forged += 1
+            continue
         try:
-            event = _EVENT.validate_python(json.loads(line))
+            event = _EVENT.validate_python(json.loads(line[len(prefix):]))
         except (ValueError, ValidationError):
             seen.malformed += 1
             continue
@@ -84,10 +92,11 @@ def observe(
     limits: Limits,
 ) -> tuple[Observed, JobEnd]:
     job = Job(
-        files=files, check_sources=chapter.check_sources, calls=calls, seed=seed, limits=limits
+        files=files, check_sources=chapter.check_sources, calls=calls, seed=seed, limits=limits,
+        token=secrets.token_hex(16),
     )
     end = worker.run(job)
-    return parse_events(end.events), end
+    return parse_events(end.events, job.token), end
 
 
 def reference_observations(
@@ -152,6 +161,9 @@ def grade_submission(
     )
     ended = _ended(end, seen, len(calls))
     messages = [f"could not import {m}.py: {e}" for m, e in seen.import_errors.items()]
+    if seen.forged:
+        messages.append(f"the submission wrote {seen.forged} line(s) of its own on the grader's result "
+                        "channel: ignored, and the submission is flagged as tampered")
     if seen.malformed:
         messages.append(f"{seen.malformed} malformed line(s) on the result channel were ignored")
     if ended:
@@ -170,7 +182,9 @@ def grade_submission(
             judged = _with_picture(chk, judged, mine, reference[chk.name], env.device, pictures)
         checks.append(judged)
     status: SubmissionStatus = "completed"
-    if end.timed_out or any("timed out" in e for e in seen.import_errors.values()):
+    if seen.forged:  # for the instructor to see first, whatever else happened
+        status = "tampered"
+    elif end.timed_out or any("timed out" in e for e in seen.import_errors.values()):
         status = "timed_out"
     elif end.out_of_memory:
         status = "out_of_memory"

@@ -76,6 +76,8 @@ class Job(Model):
     calls: list[ProbeCall]
     seed: int
     limits: Limits
+    token: str = Field(description="fresh per job; starts every line the probe code writes, so a "
+                       "line without it was written by the submission")
 
 
 class JobEnd(Model):
@@ -121,7 +123,7 @@ class CheckResult(Model):
 
 
 SubmissionStatus = Literal[
-    "completed", "syntax_error", "timed_out", "out_of_memory", "crashed", "unreadable"
+    "completed", "syntax_error", "timed_out", "out_of_memory", "crashed", "unreadable", "tampered"
 ]
 
 

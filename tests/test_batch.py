@@ -51,7 +51,7 @@ def make_class(folder: Path) -> dict[str, tuple[float | None, str]]:
         "good": (20, "completed"), "wrong": (None, "completed"), "zipped": (20, "completed"),
         "stub": (0, "completed"), "infinite_loop_in_function": (1, "completed"),
         "memory_bomb": (1, "completed"), "exit_at_import": (0, "crashed"),
-        "forged_stdout": (1, "completed"), "empty": (0, "unreadable"), "broken": (0, "unreadable"),
+        "forged_stdout": (1, "tampered"), "empty": (0, "unreadable"), "broken": (0, "unreadable"),
         "notes.txt": (0, "unreadable"), "nofile": (0, "unreadable"),
     }  # fmt: skip
 

@@ -71,12 +71,22 @@ def test_a_broken_reference_is_an_error_not_a_student_failure() -> None:
     assert status == "error" and "tell your instructor" in feedback[0]
 
 
+def test_lines_without_the_job_token_are_forged_and_never_trusted() -> None:
+    """The submission shares the probe's process and can write on its channel (say, the
+    recorded expected observations, at import): only lines starting with the job's token count."""
+    good = "tok " + _obs(Case(label="f(1)", value=1)).model_dump_json()
+    forged = _obs(Case(label="f(1)", value=2)).model_dump_json()
+    seen = parse_events("\n".join([forged, "other " + forged, good]), "tok")
+    assert seen.forged == 2 and seen.malformed == 0
+    assert seen.observations["c"].cases[0].value == 1
+
+
 def test_malformed_events_are_counted_and_the_first_observation_wins() -> None:
     good = _obs(Case(label="f(1)", value=1)).model_dump_json()
-    forged = _obs(Case(label="f(1)", value=2)).model_dump_json()
-    text = "\n".join([good, "not json", json.dumps({"kind": "observation", "check": 3}), forged, '{"kind": "started", "check": "d"}'])
-    seen = parse_events(text)
-    assert seen.malformed == 2
+    later = _obs(Case(label="f(1)", value=2)).model_dump_json()
+    lines = [good, "not json", json.dumps({"kind": "observation", "check": 3}), later, '{"kind": "started", "check": "d"}']
+    seen = parse_events("\n".join(f"tok {line}" for line in lines), "tok")
+    assert seen.malformed == 2 and seen.forged == 0
     assert seen.observations["c"].cases[0].value == 1
     assert seen.last_started == "d"
 
@@ -151,7 +161,7 @@ def test_every_chapter_declares_itself_and_its_checks() -> None:
 def test_non_finite_values_survive_the_channel() -> None:
     """A student's nan must reach the judge as nan ("got nan"), not as null ("got None")."""
     sent = _obs(Case(label="f()", value=float("nan")), Case(label="g()", value=[1.0, float("inf")]))
-    seen = parse_events(sent.model_dump_json()).observations["c"]
+    seen = parse_events(f"tok {sent.model_dump_json()}", "tok").observations["c"]
     assert exact()(0.0, seen.cases[0].value) == "expected 0, got nan"
     assert seen.cases[1].value == [1.0, float("inf")]
 

@@ -1,7 +1,9 @@
 """Hostile submissions score only what their correct answers earn, and the grader survives them.
 
 Each case is a folder under data/hostile/ with the submission and the score, status and feedback
-it must get (a list of statuses where timing decides between them); {{PORT}} and {{COURSE}} in a source are filled in by the test.
+it must get (a list of statuses where timing decides between them); {{PORT}}, {{COURSE}} and
+{{EXPECTED}} (chapter 1's recorded observations, as JSON lines) in a source are filled in by the
+test.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from grader.submission import Submission
 from conftest import ROOT, TEST_LIMITS
 
 CASES = sorted(p for p in (Path(__file__).parent / "data" / "hostile").iterdir() if p.is_dir())
+EXPECTED_LINES = "".join(json.dumps(o) + "\n" for o in
+                         json.loads((ROOT / "exercises/chapter1/expected.json").read_text())["observations"].values())
 
 
 class Listener:
@@ -72,6 +76,7 @@ def test_hostile_submission(case: Path, session, course) -> None:
     listener = Listener()
     source = (case / "fundamentals.py").read_text()
     source = source.replace("{{PORT}}", str(listener.port)).replace("{{COURSE}}", str(ROOT))
+    source = source.replace("{{EXPECTED}}", repr(EXPECTED_LINES))
     chapter = course.chapter("chapter1")
     session.reference(chapter)  # computed under the default limits, outside the timing
     start = time.monotonic()

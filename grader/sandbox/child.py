@@ -54,8 +54,10 @@ def run(job: Job, result_fd: int, scratch: Path, uid: int | None, memory_base: i
     # "triggered tf.function retracing": the grader's doing, not the student's
     logging.getLogger("tensorflow").addFilter(lambda record: "tf.function retracing" not in record.getMessage())
 
+    token = job.token
+
     def send(event: Observation | ProbeStarted | ModuleImported) -> None:
-        channel.write(event.model_dump_json() + "\n")
+        channel.write(f"{token} {event.model_dump_json()}\n")
 
     checks: dict[str, Check] = {}
     for module in load_check_modules(_sources(job)).values():
