@@ -11,6 +11,14 @@ from grader.models import CheckResult, SubmissionResult
 _MARK = {"passed": ("PASS", "green"), "partial": ("PART", "yellow"), "failed": ("FAIL", "red"),
          "error": ("ERR ", "magenta")}  # fmt: skip
 OUTPUT_LINES = 8
+# control characters but tab and newline, shown as \x.. escapes
+_CONTROLS = {c: f"\\x{c:02x}" for c in [*range(0x09), *range(0x0b, 0x20), 0x7f, *range(0x80, 0xa0)]}
+
+
+def _shown(text: str) -> str:
+    """Text a submission made (its output, its errors, its file name) with control characters
+    made visible: an escape sequence must not move the cursor over the grader's lines."""
+    return text.translate(_CONTROLS)
 
 
 def _points(value: float) -> str:
@@ -22,13 +30,13 @@ def _check_lines(c: CheckResult, width: int) -> list[str]:
     name = c.name + (" (hidden)" if c.hidden else "")
     score = f"{_points(c.score)}/{_points(c.points)}"
     lines = [f"  {click.style(word, fg=colour, bold=True)}  {name:<{width}} {score:>7}  {c.description}"]
-    lines += [f"        {line}" for line in c.feedback]
+    lines += [f"        {_shown(line)}" for line in c.feedback]
     return lines
 
 
 def submission_text(result: SubmissionResult, *, title: str, hidden_exist: bool) -> str:
     width = max([len(c.name) + (9 if c.hidden else 0) for c in result.checks] + [10])
-    lines = [click.style(f"{result.chapter} · {title}", bold=True), f"submission: {result.submission}", ""]
+    lines = [click.style(f"{result.chapter} · {title}", bold=True), f"submission: {_shown(result.submission)}", ""]
     for c in result.checks:
         lines += _check_lines(c, width)
     lines.append("")
@@ -45,10 +53,10 @@ def submission_text(result: SubmissionResult, *, title: str, hidden_exist: bool)
                      + "; hidden checks run at grading time.")
     if result.status != "completed":
         lines.append(click.style(f"status: {result.status.replace('_', ' ')}", fg="red"))
-    lines += [f"note: {m}" for m in result.messages]
+    lines += [f"note: {_shown(m)}" for m in result.messages]
     if result.output_tail.strip():
-        tail = result.output_tail.rstrip().splitlines()[-OUTPUT_LINES:]
-        lines += ["", "your code printed (last lines):", *[f"  | {t}" for t in tail]]
+        tail = result.output_tail.rstrip().split("\n")[-OUTPUT_LINES:]  # not splitlines: it splits at \r
+        lines += ["", "your code printed (last lines):", *[f"  | {_shown(t)}" for t in tail]]
     env = result.environment
     lines += ["", click.style("sandbox: " + "; ".join(env.isolation), dim=True)]
     lines.append(click.style(
@@ -74,7 +82,7 @@ class Progress:
         filled = int(20 * self.done / self.total) if self.total else 20
         line = (f"[{'#' * filled}{'.' * (20 - filled)}] {self.done}/{self.total}  "
                 f"{rate * 60:.0f}/min  ETA {int(eta) // 60}:{int(eta) % 60:02d}  "
-                f"{student}: {result.score:g}/{result.max_score:g} {result.status}")  # fmt: skip
+                f"{_shown(student)}: {result.score:g}/{result.max_score:g} {result.status}")  # fmt: skip
         tenth = 10 * self.done // max(self.total, 1)
         if self._tty:
             click.echo("\r" + line[:120].ljust(120), nl=self.done == self.total, err=True)
@@ -85,11 +93,11 @@ class Progress:
 
 def batch_table(results: dict[str, SubmissionResult]) -> str:
     """The final table of a batch: one line per student, then totals by status."""
-    width = max([len(s) for s in results] + [7])
+    width = max([len(_shown(s)) for s in results] + [7])
     lines = [f"{'student':<{width}}  {'score':>15}  status"]
     for student, r in results.items():
         score = f"{_points(r.score)}/{_points(r.max_score)}"
-        lines.append(f"{student:<{width}}  {score:>15}  {r.status.replace('_', ' ')}")
+        lines.append(f"{_shown(student):<{width}}  {score:>15}  {r.status.replace('_', ' ')}")
     statuses: dict[str, int] = {}
     for r in results.values():
         statuses[r.status] = statuses.get(r.status, 0) + 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import threading
 import time
@@ -90,6 +91,7 @@ def test_hostile_submission(case: Path, session, course) -> None:
     statuses = expected["status"] if isinstance(expected["status"], list) else [expected["status"]]
     assert result.status in statuses, text  # a fork bomb races the alarm: either ending is right
     assert expected["feedback"] in text
+    assert not re.search(r"\r|\x9b|\x1b(?!\[[0-9;]*m)", text), "a control sequence other than our colours"
     assert elapsed < TEST_LIMITS.wall_s + 15, f"grading took {elapsed:.0f} s"
     assert listener.connections == 0, "the submission reached the host's network"
     assert sandbox_processes(session.worker.info.uid) == [], "a process of the submission outlived it"
