@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from grader.render import submission_text
+from grader.session import Session
 from grader.sandbox.worker import _is_zombie
 from grader.submission import Submission
 
@@ -134,3 +135,18 @@ def test_children_start_from_memory_in_huge_pages(session, course) -> None:
         assert huge_kb >= 32 << 10, f"only {huge_kb} kB of the worker's memory in huge pages"
     else:
         assert huge_kb == 0
+
+
+def test_without_uid_separation_a_job_leaves_nothing_for_the_next(course, monkeypatch) -> None:
+    """A grader that is not root runs submissions as its own user, which can write in the
+    sandbox's /tmp and /dev/shm: what one submission leaves there is gone before the next."""
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)  # the grader as an ordinary user: no uid slot
+    chapter = course.chapter("chapter1")
+    solution = (chapter.solution_dir / "fundamentals.py").read_text()
+    leave = solution + "\nfor _d in ('/tmp', '/dev/shm'):\n    open(_d + '/note', 'w').write('my answers')\n"
+    look = solution + "\nimport os\nprint('seen:', os.path.exists('/tmp/note'), os.path.exists('/dev/shm/note'))\n"
+    with Session(course, limits=TEST_LIMITS) as session:
+        assert session.worker.info.uid is None
+        assert session.grade(chapter, Submission("leaves", leave)).score == 20
+        printed = session.grade(chapter, Submission("looks", look)).output_tail
+    assert "seen: False False" in printed, printed

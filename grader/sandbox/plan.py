@@ -23,6 +23,8 @@ from grader.sandbox.devices import DevicePlan
 UID_BASE = 61000
 UID_SLOTS = 1000
 LOCK_DIR = Path("/tmp/tf-grader-uids")
+SCRATCH_MB = 512  # the sandbox's /tmp, in memory: a submission's files (16 MiB each at most)
+SHM_MB = 64
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc")
 
 
@@ -42,6 +44,19 @@ def bubblewrap_works() -> bool:
     try:
         subprocess.run(
             [bwrap, "--ro-bind", "/", "/", "--unshare-net", "--unshare-pid", "true"],
+            check=True, capture_output=True, timeout=20,
+        )  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return True
+
+
+@functools.cache
+def bubblewrap_sizes_tmpfs() -> bool:
+    """Whether bwrap can cap a tmpfs (`--size`, bubblewrap 0.8+)."""
+    try:
+        subprocess.run(
+            ["bwrap", "--ro-bind", "/", "/", "--size", str(1 << 20), "--tmpfs", "/tmp", "true"],
             check=True, capture_output=True, timeout=20,
         )  # fmt: skip
     except (OSError, subprocess.SubprocessError):
@@ -138,8 +153,15 @@ def plan_worker(course_root: Path, *, devices: DevicePlan, uid: int | None) -> S
             argv += ["--symlink", os.readlink(name), name]
         elif os.path.isdir(name):
             argv += ["--ro-bind", name, name]
-    # the scratch /tmp first: a Python or course under /tmp is bound on top of it, not hidden
-    argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--chdir", "/tmp"]
+    # the scratch /tmp first: a Python or course under /tmp is bound on top of it, not hidden.
+    # It and /dev/shm live in memory that no process's memory limit counts: cap them
+    sized = bubblewrap_sizes_tmpfs()
+    argv += ["--proc", "/proc", "--dev", "/dev"]
+    argv += [*(["--size", str(SCRATCH_MB << 20)] if sized else []), "--tmpfs", "/tmp"]
+    argv += [*(["--size", str(SHM_MB << 20)] if sized else []), "--tmpfs", "/dev/shm"]
+    argv += ["--chdir", "/tmp"]
+    scratch = f"private /tmp scratch ({SCRATCH_MB} MiB)" if sized else (
+        "private /tmp scratch (no size cap: bubblewrap older than 0.8)")
     made: set[Path] = {Path("/"), Path("/tmp")}
     for path in _python_paths(course_root):
         for parent in reversed(path.parents):  # bwrap makes missing parents 0700: open them up
@@ -158,7 +180,7 @@ def plan_worker(course_root: Path, *, devices: DevicePlan, uid: int | None) -> S
         argv=argv + ["--", *worker],
         env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")},
         isolation=[
-            "bubblewrap: no network, read-only system, private /tmp scratch, own PID namespace",
+            f"bubblewrap: no network, read-only system, {scratch}, own PID namespace",
             "only Python and the engine are mounted: the course, solutions/ and hidden checks "
             "are not visible",
             "a fresh process per submission, with wall-time, CPU, memory, process and "

@@ -138,6 +138,7 @@ def _effective_device(asked: str) -> str:
 def run_job(job: Job, uid: int | None) -> JobEnd:
     child.prepare(job)
     scratch = Path(tempfile.mkdtemp(prefix="job-", dir="/tmp" if _in_sandbox() else None))
+    before = _shared_entries()
     read_end, write_end = os.pipe()
     memory_base = _vm_size(os.getpid())
     start = time.monotonic()
@@ -161,6 +162,7 @@ def run_job(job: Job, uid: int | None) -> JobEnd:
     output = _tail(scratch / child.OUTPUT_FILE, job.limits.output_kb << 10)
     output = output.replace(f"{scratch}{os.sep}", "")  # warnings name the student's file, not our scratch
     shutil.rmtree(scratch, ignore_errors=True)
+    _remove_new_entries(before)
     return JobEnd(
         events=data.decode("utf-8", "replace"),
         exit_code=os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
@@ -171,6 +173,31 @@ def run_job(job: Job, uid: int | None) -> JobEnd:
         output_tail=output,
         seconds=time.monotonic() - start,
     )
+
+
+SHARED_DIRS = ("/tmp", "/dev/shm")
+
+
+def _shared_entries() -> dict[str, set[str]]:
+    """What the sandbox's /tmp and /dev/shm hold now. They are this worker's own, and a job
+    that runs without a uid of its own (a grader that is not root) can write in them."""
+    if not _in_sandbox():
+        return {}  # outside the sandbox they are the machine's, shared with everyone
+    return {d: set(os.listdir(d)) for d in SHARED_DIRS if os.path.isdir(d)}
+
+
+def _remove_new_entries(before: dict[str, set[str]]) -> None:
+    """Remove what the job left there, so that the next submission cannot read it."""
+    for folder, names in before.items():
+        for name in set(os.listdir(folder)) - names:
+            path = os.path.join(folder, name)
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                try:
+                    os.unlink(path)
+                except OSError:
+                    pass
 
 
 def _watch(pid: int, fd: int, job: Job, uid: int | None, start: float):  # noqa: ANN202
