@@ -83,7 +83,7 @@ class Job(Model):
 class JobEnd(Model):
     """How the sandboxed process ended, as the worker saw it (never as the submission says)."""
 
-    events: str = Field(description="raw JSON lines the child wrote on the result channel")
+    events: str = Field(default="", description="raw lines the child wrote on the events pipe")
     exit_code: int | None = None
     signal: int | None = None
     timed_out: bool = False
@@ -91,6 +91,7 @@ class JobEnd(Model):
     result_overflow: bool = False
     output_tail: str = ""
     seconds: float = 0.0
+    scratch: str = Field(default="", description="the job's scratch folder, cut from paths in its output")
 
 
 class WorkerInfo(Model):

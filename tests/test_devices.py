@@ -41,14 +41,14 @@ def test_auto_without_gpu_is_cpu_and_gpu_without_gpu_is_an_error() -> None:
 
 
 @pytest.mark.skipif(not bubblewrap_works(), reason="bubblewrap is not usable here")
-def test_bwrap_command_binds_exactly_the_planned_nodes() -> None:
-    plan = plan_worker(ROOT, devices=plan_devices("gpu", TWO_GPUS, 1), uid=None)
+def test_bwrap_command_binds_exactly_the_planned_nodes(tmp_path) -> None:
+    plan = plan_worker(ROOT, devices=plan_devices("gpu", TWO_GPUS, 1), uid=None, exchange=tmp_path, events_fd=9)
     binds = [plan.argv[i + 1] for i, a in enumerate(plan.argv) if a == "--dev-bind"]
     assert binds == list(plan_devices("gpu", TWO_GPUS, 1).nodes)
     assert plan.argv.index("--dev") < plan.argv.index("--dev-bind"), "--dev would hide the nodes"
     sys_at = plan.argv.index("/sys")
     assert plan.argv[sys_at - 1 : sys_at + 2] == ["--ro-bind", "/sys", "/sys"]
-    cpu = plan_worker(ROOT, devices=plan_devices("cpu", TWO_GPUS), uid=None)
+    cpu = plan_worker(ROOT, devices=plan_devices("cpu", TWO_GPUS), uid=None, exchange=tmp_path, events_fd=9)
     assert "--dev-bind" not in cpu.argv and "/sys" not in cpu.argv
 
 

@@ -150,3 +150,40 @@ def test_without_uid_separation_a_job_leaves_nothing_for_the_next(course, monkey
         assert session.grade(chapter, Submission("leaves", leave)).score == 20
         printed = session.grade(chapter, Submission("looks", look)).output_tail
     assert "seen: False False" in printed, printed
+
+
+MEMORY_SCAN = '''
+import ctypes
+
+def _found(head, tail):
+    """Whether this process's writable memory holds head + tail, never built here (a search
+    for a string held in memory finds the search's own copy)."""
+    for line in open("/proc/self/maps"):
+        fields = line.split()
+        if fields[1][:2] != "rw" or (len(fields) > 5 and fields[5] != "[heap]"):
+            continue
+        low, high = (int(x, 16) for x in fields[0].split("-"))
+        data = ctypes.string_at(low, high - low)
+        at = data.find(head)
+        while at >= 0:
+            if data[at + len(head):at + len(head) + len(tail)] == tail:
+                return True
+            at = data.find(head, at + 1)
+    return False
+
+print("found:", _found(b"CLASSMATE-A", b"-ONLY"), _found(b"my own", b" work!"))
+'''
+
+
+def test_no_submission_finds_an_earlier_one_in_memory(course) -> None:
+    """Children fork from the warm worker, so whatever the worker once held, each child can read
+    in its own memory: the worker never holds a submission's files, events or output (nor the
+    reference's), so a submission cannot print a classmate's code or the solution."""
+    chapter = course.chapter("chapter1")
+    solution = (chapter.solution_dir / "fundamentals.py").read_text()
+    earlier = solution + "\n# CLASSMATE-A-ONLY\nprint('my own work!')\n"
+    with Session(course, limits=TEST_LIMITS) as session:
+        session.reference(chapter)  # the reference job runs on this worker first, as in a batch
+        session.grade(chapter, Submission("classmate", earlier))
+        printed = [session.grade(chapter, Submission("snoop", solution + MEMORY_SCAN)).output_tail for _ in range(3)]
+    assert all("found: False False" in p for p in printed), printed

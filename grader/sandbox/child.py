@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ctypes
 import importlib.util
+import json
 import logging
 import os
 import resource
@@ -23,14 +24,17 @@ from grader.checks import (
 from grader.models import Job, ModuleImported, Observation, ProbeStarted
 
 PR_SET_NO_NEW_PRIVS = 38
-OUTPUT_FILE = "output.log"
 
 
 def run(job: Job, result_fd: int, scratch: Path, uid: int | None, memory_base: int) -> None:
+    """`result_fd`: the grader's events pipe. The job's files and printed output are in the
+    worker's exchange folder, opened here before privileges drop (the job's uid cannot list it)."""
     os.setsid()
-    for name, source in job.files.items():
+    exchange = Path(os.environ["TF_GRADER_EXCHANGE"])
+    files = json.loads((exchange / f"{job.token}.in").read_text())
+    for name, source in files.items():
         (scratch / name).write_text(source)
-    out = os.open(scratch / OUTPUT_FILE, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    out = os.open(exchange / f"{job.token}.out", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.dup2(out, 1)
     os.dup2(out, 2)
     null = os.open(os.devnull, os.O_RDONLY)

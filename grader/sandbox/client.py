@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import select
+import shutil
 import subprocess
 import tempfile
 import time
@@ -32,9 +34,13 @@ class Worker:
     def __init__(self, course_root: Path, *, device: str = "cpu", index: int = 0) -> None:
         devices = plan_devices(device, nvidia_nodes(), index)
         self._slot = UidSlot() if os.geteuid() == 0 else None
+        self._exchange = Path(tempfile.mkdtemp(prefix="tf-grader-exchange-"))
+        self._events, self._events_w = os.pipe()  # the write end goes to every worker we start
+        os.set_blocking(self._events, False)
         self.plan: SandboxPlan = plan_worker(
-            course_root, devices=devices, uid=self._slot.uid if self._slot else None
-        )
+            course_root, devices=devices, uid=self._slot.uid if self._slot else None,
+            exchange=self._exchange, events_fd=self._events_w,
+        )  # fmt: skip
         self._proc: subprocess.Popen[bytes] | None = None
         self._buffer = b""
         self._spawn()
@@ -60,6 +66,7 @@ class Worker:
             stderr=self._stderr,
             env=self.plan.env,
             start_new_session=True,
+            pass_fds=(self._events_w,),
         )
         self._buffer = b""
 
@@ -80,32 +87,47 @@ class Worker:
         as crashed (the worker never runs submission code, so this is rare and not the
         student's doing: the message says so)."""
         assert self._proc is not None and self._proc.stdin is not None
+        files, output = self._exchange / f"{job.token}.in", self._exchange / f"{job.token}.out"
+        files.write_text(json.dumps(job.files))  # the child reads it; the worker never does
+        events = _Capped(job.limits.result_mb << 20)
         try:
-            self._proc.stdin.write(job.model_dump_json().encode() + b"\n")
+            self._proc.stdin.write(job.model_copy(update={"files": {}}).model_dump_json().encode() + b"\n")
             self._proc.stdin.flush()
-            line = self._read_line(time.monotonic() + job.limits.wall_s + GRACE_S)
+            line = self._read_line(time.monotonic() + job.limits.wall_s + GRACE_S, events)
         except BrokenPipeError:
             line = None
+        self._take_events(events)  # the job's processes are dead: what they wrote is all there
+        printed = _tail(output, job.limits.output_kb << 10)
+        files.unlink(missing_ok=True)
+        output.unlink(missing_ok=True)
         if line is not None:
             try:
-                return _parse(JobEnd, line)
+                end = _parse(JobEnd, line)
             except SandboxError:
                 pass
+            else:
+                printed = printed.replace(f"{end.scratch}{os.sep}", "") if end.scratch else printed
+                return end.model_copy(update={"events": events.text(), "result_overflow": events.over,
+                                              "output_tail": printed})  # warnings name the student's file
         why = self._stderr_tail()
         self.close()
         self._spawn()
         self._info = self._ready()
         return JobEnd(events="", exit_code=None, signal=None, output_tail=f"worker lost: {why}")
 
-    def _read_line(self, deadline: float) -> bytes | None:
+    def _read_line(self, deadline: float, events: "_Capped | None" = None) -> bytes | None:
+        """The worker's next line; meanwhile the job's events, read as they come (a child
+        blocked on a full pipe would never finish)."""
         assert self._proc is not None and self._proc.stdout is not None
         fd = self._proc.stdout.fileno()
         while b"\n" not in self._buffer:
             left = deadline - time.monotonic()
             if left <= 0:
                 return None
-            ready, _, _ = select.select([fd], [], [], left)
-            if not ready:
+            ready, _, _ = select.select([fd, self._events], [], [], left)
+            if self._events in ready:
+                self._take_events(events)
+            if fd not in ready:
                 continue
             chunk = os.read(fd, 1 << 20)
             if not chunk:
@@ -113,6 +135,15 @@ class Worker:
             self._buffer += chunk
         line, self._buffer = self._buffer.split(b"\n", 1)
         return line
+
+    def _take_events(self, events: "_Capped | None") -> None:
+        while True:
+            try:
+                chunk = os.read(self._events, 1 << 16)
+            except BlockingIOError:
+                return
+            if events is not None:
+                events.add(chunk)
 
     def _stderr_tail(self) -> str:
         self._stderr.seek(0)
@@ -137,6 +168,11 @@ class Worker:
     def shutdown(self) -> None:
         """Close for good, giving back the uid slot."""
         self.close()
+        if self._events_w is not None:
+            os.close(self._events)
+            os.close(self._events_w)
+            self._events_w = None
+            shutil.rmtree(self._exchange, ignore_errors=True)
         if self._slot is not None:
             self._slot.release()
             self._slot = None
@@ -146,6 +182,31 @@ class Worker:
 
     def __exit__(self, *exc: object) -> None:
         self.shutdown()
+
+
+class _Capped:
+    """A job's event bytes, up to a limit; the rest is counted as overflow, not kept."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit, self.data, self.over = limit, bytearray(), False
+
+    def add(self, chunk: bytes) -> None:
+        room = self.limit - len(self.data)
+        self.data += chunk[:max(room, 0)]
+        self.over = self.over or len(chunk) > room
+
+    def text(self) -> str:
+        return self.data.decode("utf-8", "replace")
+
+
+def _tail(path: Path, size: int) -> str:
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            f.seek(max(0, f.tell() - size))
+            return f.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
 
 
 def _parse(model: type[BaseModel], line: bytes):  # noqa: ANN202

@@ -126,8 +126,19 @@ def _base_env(devices: DevicePlan, uid: int | None, pid_namespace: bool) -> dict
     return env
 
 
-def plan_worker(course_root: Path, *, devices: DevicePlan, uid: int | None) -> SandboxPlan:
-    """The command that starts a warm worker, with isolation if this machine has it."""
+EXCHANGE = "/exchange"  # where the sandbox sees the worker's exchange folder
+
+
+def plan_worker(
+    course_root: Path, *, devices: DevicePlan, uid: int | None, exchange: Path, events_fd: int
+) -> SandboxPlan:
+    """The command that starts a warm worker, with isolation if this machine has it.
+
+    A job's files and printed output go through `exchange` (a folder only the grader and the
+    job's child touch) and its events through `events_fd` (a pipe the grader reads): the warm
+    worker never holds a submission's data, so no later child, forked from it, can find any in
+    its memory."""
+    channels = {"TF_GRADER_EVENTS_FD": str(events_fd)}
     worker = [sys.executable, "-m", "grader.sandbox.worker"]
     who = (
         f"submissions run as unprivileged uid {uid}, without capabilities"
@@ -137,7 +148,8 @@ def plan_worker(course_root: Path, *, devices: DevicePlan, uid: int | None) -> S
     if not bubblewrap_works():
         return SandboxPlan(
             argv=worker,
-            env={**os.environ, **_base_env(devices, uid, pid_namespace=False)},
+            env={**os.environ, **_base_env(devices, uid, pid_namespace=False), **channels,
+                 "TF_GRADER_EXCHANGE": str(exchange)},
             isolation=[
                 "WARNING: bubblewrap is not available, so there is no network or filesystem "
                 "isolation: only process limits are in force (apt-get install bubblewrap)",
@@ -159,7 +171,7 @@ def plan_worker(course_root: Path, *, devices: DevicePlan, uid: int | None) -> S
     argv += ["--proc", "/proc", "--dev", "/dev"]
     argv += [*(["--size", str(SCRATCH_MB << 20)] if sized else []), "--tmpfs", "/tmp"]
     argv += [*(["--size", str(SHM_MB << 20)] if sized else []), "--tmpfs", "/dev/shm"]
-    argv += ["--chdir", "/tmp"]
+    argv += ["--bind", str(exchange), EXCHANGE, "--chdir", "/tmp"]
     scratch = f"private /tmp scratch ({SCRATCH_MB} MiB)" if sized else (
         "private /tmp scratch (no size cap: bubblewrap older than 0.8)")
     made: set[Path] = {Path("/"), Path("/tmp")}
@@ -173,7 +185,7 @@ def plan_worker(course_root: Path, *, devices: DevicePlan, uid: int | None) -> S
         argv += ["--dev-bind", node, node]
     if devices.sys_readonly:
         argv += ["--ro-bind", "/sys", "/sys"]
-    env = _base_env(devices, uid, pid_namespace=True)
+    env = {**_base_env(devices, uid, pid_namespace=True), **channels, "TF_GRADER_EXCHANGE": EXCHANGE}
     for key, value in env.items():
         argv += ["--setenv", key, value]
     return SandboxPlan(

@@ -136,42 +136,36 @@ def _effective_device(asked: str) -> str:
 
 
 def run_job(job: Job, uid: int | None) -> JobEnd:
+    """Fork the job's child and watch it. The job's files, events and printed output pass
+    between the grader and the child only (see plan_worker): nothing of a submission enters
+    this process, whose memory every later child starts from."""
     child.prepare(job)
     scratch = Path(tempfile.mkdtemp(prefix="job-", dir="/tmp" if _in_sandbox() else None))
     before = _shared_entries()
-    read_end, write_end = os.pipe()
     memory_base = _vm_size(os.getpid())
     start = time.monotonic()
     pid = os.fork()
     if pid == 0:  # the child never returns here
         try:
-            os.close(read_end)
-            child.run(job, write_end, scratch, uid, memory_base)
+            child.run(job, int(os.environ["TF_GRADER_EVENTS_FD"]), scratch, uid, memory_base)
             os._exit(0)
         except BaseException:
             traceback.print_exc()  # onto the captured output, for the report
             os._exit(SETUP_FAILED)
-    os.close(write_end)
-    data, overflow, timed_out, oom, status = _watch(pid, read_end, job, uid, start)
+    timed_out, oom, status = _watch(pid, job, uid, start)
     if status is None:
         os.kill(pid, signal.SIGKILL)
         _, status = os.waitpid(pid, 0)
     _kill_job(pid, uid)
-    data += _drain(read_end, (job.limits.result_mb << 20) - len(data))
-    os.close(read_end)
-    output = _tail(scratch / child.OUTPUT_FILE, job.limits.output_kb << 10)
-    output = output.replace(f"{scratch}{os.sep}", "")  # warnings name the student's file, not our scratch
     shutil.rmtree(scratch, ignore_errors=True)
     _remove_new_entries(before)
     return JobEnd(
-        events=data.decode("utf-8", "replace"),
         exit_code=os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
         signal=os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
         timed_out=timed_out,
         out_of_memory=oom,
-        result_overflow=overflow,
-        output_tail=output,
         seconds=time.monotonic() - start,
+        scratch=str(scratch),
     )
 
 
@@ -200,48 +194,34 @@ def _remove_new_entries(before: dict[str, set[str]]) -> None:
                     pass
 
 
-def _watch(pid: int, fd: int, job: Job, uid: int | None, start: float):  # noqa: ANN202
-    """Read the child's events until it exits, runs out of time, memory or result space.
+def _watch(pid: int, job: Job, uid: int | None, start: float):  # noqa: ANN202
+    """Wait for the child to exit, run out of time or memory.
 
-    Memory is looked at every POLL_S, not on every event: a PSS sum walks the page tables of
-    a TensorFlow-sized process (~15 ms), so it is only taken when the cheap RSS sum, which
-    can only be larger, is over the limit."""
-    data = bytearray()
-    limit = job.limits.result_mb << 20
+    Memory is looked at every POLL_S: a PSS sum walks the page tables of a TensorFlow-sized
+    process (~15 ms), so it is only taken when the cheap RSS sum, which can only be larger, is
+    over the limit."""
     memory = (job.limits.memory_mb << 20) + _status_kb(os.getpid(), "VmRSS")
-    overflow = timed_out = oom = False
+    timed_out = oom = False
     status = None
     exited = os.pidfd_open(pid)  # readable once the child has exited
-    watched = [fd, exited]
-    next_look = start + POLL_S
     try:
         while True:
-            now = time.monotonic()
-            if now - start > job.limits.wall_s:
+            left = job.limits.wall_s - (time.monotonic() - start)
+            if left <= 0:
                 timed_out = True
                 break
-            ready, _, _ = select.select(watched, [], [], max(0.0, next_look - now))
-            if fd in ready:
-                chunk = os.read(fd, 1 << 16)
-                if not chunk:  # every writer is gone; the child's exit is on its way
-                    watched.remove(fd)
-                data += chunk
-                if len(data) > limit:
-                    overflow = True
-                    break
+            select.select([exited], [], [], min(POLL_S, left))
             done, status = os.waitpid(pid, os.WNOHANG)
             if done:
                 break
             status = None
-            if time.monotonic() >= next_look:
-                next_look = time.monotonic() + POLL_S
-                pids = _job_pids(pid, uid)
-                if sum(map(_rss, pids)) > memory and sum(map(_pss, pids)) > memory:
-                    oom = True  # each process has its own RLIMIT_AS; together they can be over
-                    break
+            pids = _job_pids(pid, uid)
+            if sum(map(_rss, pids)) > memory and sum(map(_pss, pids)) > memory:
+                oom = True  # each process has its own RLIMIT_AS; together they can be over
+                break
     finally:
         os.close(exited)
-    return data[:limit], overflow, timed_out, oom, status
+    return timed_out, oom, status
 
 
 def _in_sandbox() -> bool:
@@ -290,22 +270,6 @@ def _is_zombie(pid: int) -> bool:
         return True
 
 
-def _drain(fd: int, room: int) -> bytes:
-    """What is left in the pipe once every writer is dead (so EOF comes)."""
-    data = bytearray()
-    os.set_blocking(fd, False)
-    while room > 0:
-        try:
-            chunk = os.read(fd, min(room, 1 << 16))
-        except BlockingIOError:
-            break
-        if not chunk:
-            break
-        data += chunk
-        room -= len(chunk)
-    return bytes(data)
-
-
 def _status_kb(pid: int, field: str) -> int:
     try:
         with open(f"/proc/{pid}/status") as f:
@@ -336,16 +300,6 @@ def _pss(pid: int) -> int:
 
 def _vm_size(pid: int) -> int:
     return _status_kb(pid, "VmSize")
-
-
-def _tail(path: Path, size: int) -> str:
-    try:
-        with open(path, "rb") as f:
-            f.seek(0, os.SEEK_END)
-            f.seek(max(0, f.tell() - size))
-            return f.read().decode("utf-8", "replace")
-    except OSError:
-        return ""
 
 
 if __name__ == "__main__":
