@@ -89,6 +89,7 @@ class Worker:
         assert self._proc is not None and self._proc.stdin is not None
         files, output = self._exchange / f"{job.token}.in", self._exchange / f"{job.token}.out"
         files.write_text(json.dumps(job.files))  # the child reads it; the worker never does
+        self._take_events(None)  # anything a lost worker's job wrote late is not this job's
         events = _Capped(job.limits.result_mb << 20)
         try:
             self._proc.stdin.write(job.model_copy(update={"files": {}}).model_dump_json().encode() + b"\n")
