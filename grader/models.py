@@ -71,7 +71,9 @@ class ProbeCall(Model):
 
 
 class Job(Model):
-    files: dict[str, str] = Field(description="file name -> source, written to a private scratch")
+    files: dict[str, str] = Field(description="file name -> source, written to a private scratch; "
+                                  "they reach the child through the exchange folder, and travel "
+                                  "to the worker empty")
     check_sources: dict[str, str] = Field(description="module name -> source of check modules")
     calls: list[ProbeCall]
     seed: int
