@@ -13,11 +13,12 @@ from grader.course import Course, find_course
 from grader.errors import ExitCode, GraderError, SandboxError
 from grader.grading import DEFAULT_SEED
 from grader.batch import find_entries, run_batch
-from grader.export import FORMATS, export
+from grader.export import FORMATS, ROSTER_FORMATS, export
 from grader.gradebook import Gradebook
 from grader.sandbox.devices import DEVICES
-from grader.render import Progress, batch_table, submission_text
+from grader.render import Progress, _shown, batch_table, submission_text
 from grader.notebook import exercise_notebook, write_notebook
+from grader.platforms.lms import match_roster, read_roster, with_roster, write_strays
 from grader.recorded import make_recording, write_recording
 from grader.release import write_release
 from grader.session import Session
@@ -138,27 +139,52 @@ def check_cmd(chapter: str, submission: Path | None, as_json: bool, pictures: Pa
               help="SQLite gradebook to write into and resume from. Default: OUT/gradebook.sqlite.")
 @click.option("--regrade", is_flag=True, help="Forget this chapter's rows and grade everything again.")
 @click.option("--export", "formats", type=click.Choice(FORMATS), multiple=True,
-              help="Also write gradebook.csv, results.jsonl or gradescope/STUDENT/results.json "
-              "(repeat the option for several).")
+              help="Also write gradebook.csv, results.jsonl, gradescope/STUDENT/results.json, or "
+              "canvas.csv / moodle.csv for the LMS's grade import (with --roster; repeat the option "
+              "for several).")
 @click.option("--scheduler", metavar="ADDRESS", default=None,
               help="Grade on a Dask cluster instead of local workers: its scheduler's address, "
               "e.g. tcp://host:8786. Its workers need tf-grader[dask] installed, bubblewrap, and "
               "the course at the same path as here; --jobs is then ignored.")
+@click.option("--roster", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="CSV of the class (columns id, name, email, section): entries are matched to "
+              "students by id, by Canvas or Moodle download names, or by --roster-column; "
+              "students without an entry get a `missing` row, entries without a student are "
+              "listed in OUT/unmatched.txt and not graded.")
+@click.option("--roster-column", metavar="COLUMN", default=None,
+              help="Also match entry names against this roster column (e.g. github).")
+@click.option("--assignment", metavar="NAME", default=None,
+              help="The assignment's name in Canvas or Moodle (--export canvas/moodle). "
+              "Default: CHAPTER and its title.")
 @seed_option
 @device_option
 @course_option
 @_one_line_errors
 def batch_cmd(chapter: str, submissions: Path, jobs: int, out: Path | None, gradebook: Path | None,
-              regrade: bool, formats: tuple[str, ...], scheduler: str | None, seed: int, device: str,
+              regrade: bool, formats: tuple[str, ...], scheduler: str | None, roster: Path | None,
+              roster_column: str | None, assignment: str | None, seed: int, device: str,
               course: Path | None) -> None:  # fmt: skip
     """Grade a folder of submissions: one entry per student (a folder, .py, .ipynb or .zip,
-    named by the student id). Each row is saved as it is graded, so a run that is stopped and
-    started again grades only what is missing."""
+    named by the student id, or matched to a --roster). Each row is saved as it is graded, so
+    a run that is stopped and started again grades only what is missing."""
     the_course = _course(course)
     chap = the_course.chapter(chapter)
     entries = find_entries(submissions)
-    students = {e.student for e in entries}
     out = out or Path(f"grades-{chap.name}")
+    class_list = read_roster(roster) if roster is not None else None
+    for name in ROSTER_FORMATS:
+        if name in formats and class_list is None:
+            raise GraderError(f"--export {name} needs --roster: its rows name students as the LMS knows them")
+    if class_list is not None:
+        matched = match_roster(entries, class_list, chap.spec.module, roster_column)
+        entries = matched.entries
+        out.mkdir(parents=True, exist_ok=True)
+        write_strays(matched.strays, out / "unmatched.txt")
+        if matched.strays:
+            names = ", ".join(s.path.name for s in matched.strays[:5]) + (", ..." if len(matched.strays) > 5 else "")
+            click.echo(f"{len(matched.strays)} entries not graded (no roster student, or another file of one): "
+                       f"{_shown(names)}; listed in {out / 'unmatched.txt'}", err=True)  # fmt: skip
+    students = {e.student for e in entries}
     out.mkdir(parents=True, exist_ok=True)
     book_path = gradebook or out / "gradebook.sqlite"
     book = Gradebook(book_path)
@@ -187,8 +213,10 @@ def batch_cmd(chapter: str, submissions: Path, jobs: int, out: Path | None, grad
         raise type(exc)(f"{exc}; {saved}" if str(exc) else saved) from None
     finally:
         book.close()
+    if class_list is not None:
+        results = with_roster(results, class_list, chap, seed)
     click.echo(batch_table(results))
-    for path in export(results, chap, out, formats):
+    for path in export(results, chap, out, formats, roster=class_list, assignment=assignment):
         click.echo(f"wrote {path}")
 
 

@@ -13,10 +13,14 @@ from pathlib import Path
 import click
 
 from grader.course import Chapter
+from grader.errors import BadInput
+from grader.platforms import lms
+from grader.platforms.lms import Student
 from grader.models import SubmissionResult
 from grader.render import submission_text
 
-FORMATS = ("csv", "json", "gradescope")
+FORMATS = ("csv", "json", "gradescope", "canvas", "moodle")
+ROSTER_FORMATS = ("canvas", "moodle")  # they name students as the LMS knows them: need --roster
 HISTOGRAM_BINS = 10
 
 
@@ -121,10 +125,19 @@ td, th {{ border: 1px solid #ccc; padding: 0.2em 0.6em; text-align: left; }}
 
 
 def export(results: dict[str, SubmissionResult], chapter: Chapter, out: Path,
-           formats: tuple[str, ...]) -> list[Path]:  # fmt: skip
-    """Write the chosen formats plus feedback files and the report into `out`; return the paths."""
+           formats: tuple[str, ...], *, roster: list[Student] | None = None,
+           assignment: str | None = None) -> list[Path]:  # fmt: skip
+    """Write the chosen formats plus feedback files and the report into `out`; return the paths.
+    `roster`: the students, for the LMS formats; `assignment`: the assignment's name there."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
+    for name in ROSTER_FORMATS:
+        if name in formats:
+            if roster is None:
+                raise BadInput(f"--export {name} needs --roster: its rows name students as the LMS knows them")
+            write = lms.write_canvas if name == "canvas" else lms.write_moodle
+            write(results, roster, chapter, out / f"{name}.csv", assignment)
+            written.append(out / f"{name}.csv")
     if "csv" in formats:
         write_csv(results, chapter, out / "gradebook.csv")
         written.append(out / "gradebook.csv")
