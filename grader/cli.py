@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import sys
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, get_args
 
 import click
 
@@ -18,6 +18,7 @@ from grader.gradebook import Gradebook
 from grader.sandbox.devices import DEVICES
 from grader.render import Progress, _shown, batch_table, submission_text
 from grader.notebook import exercise_notebook, write_notebook
+from grader.platforms.gradescope import AutograderConfig, Visibility, write_autograder
 from grader.platforms.lms import match_roster, read_roster, with_roster, write_strays
 from grader.recorded import make_recording, write_recording
 from grader.release import write_release
@@ -90,6 +91,7 @@ def main() -> None:
       grade record chapter1               record reference observations (instructor)
       grade release OUT/                  write the student's copy of the course
       grade batch chapter1 submissions/   grade a class into a gradebook
+      grade gradescope chapter1           write a Gradescope autograder zip
 
     Exit codes: 0 the run completed (whatever the score), 1 validation failed,
     2 bad input (no such chapter, unreadable submission), 3 the sandbox could not start,
@@ -302,6 +304,35 @@ def record_cmd(chapters: tuple[str, ...], course: Path | None) -> None:
             path = write_recording(chap, recording)
             click.echo(f"recorded {len(recording.observations)} public checks of {chap.name} "
                        f"(seed {recording.seed}) in {path}")
+
+
+@main.command("gradescope")
+@click.argument("chapter")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Where to write the zip. Default: ./autograder-CHAPTER.zip.")
+@click.option("--hidden-visibility", type=click.Choice(get_args(Visibility)), default="after_published",
+              show_default=True, help="When students see the hidden checks' results on Gradescope.")
+@click.option("--stdout-visibility", type=click.Choice(get_args(Visibility)), default="hidden",
+              show_default=True, help="When students see the autograder's log (the full report, "
+              "hidden checks' feedback included).")
+@click.option("--no-student-output", is_flag=True,
+              help="Do not show students what their own code printed.")
+@seed_option
+@course_option
+@_one_line_errors
+def gradescope_cmd(chapter: str, output: Path | None, hidden_visibility: str, stdout_visibility: str,
+                   no_student_output: bool, seed: int, course: Path | None) -> None:  # fmt: skip
+    """Instructor: write a Gradescope autograder zip for CHAPTER (Programming Assignment >
+    Configure Autograder > Zip file upload). It holds the engine, the chapter, its solutions and
+    hidden checks (Gradescope never shows the zip to students), setup.sh and run_autograder;
+    each submission (.py, .ipynb or a folder) is graded in Gradescope's container."""
+    the_course = _course(course)
+    chap = the_course.chapter(chapter)
+    output = output or Path(f"autograder-{chap.name}.zip")
+    config = AutograderConfig(chapter=chap.name, seed=seed, hidden_visibility=hidden_visibility,
+                              stdout_visibility=stdout_visibility, show_output=not no_student_output)  # fmt: skip
+    names = write_autograder(the_course, chap, output, config)
+    click.echo(f"wrote {output} ({len(names)} files): upload it as the assignment's autograder")
 
 
 @main.command("release")

@@ -127,3 +127,155 @@ def test_lms_exports_without_a_roster_and_bad_rosters_are_one_line_errors(tmp_pa
         run = grade("batch", "chapter1", str(tmp_path / "subs"), "--roster", str(tmp_path / "roster.csv"))
         assert run.returncode == 2 and message in run.stderr, run.stderr
         assert "Traceback" not in run.stderr and len(run.stderr.strip().splitlines()) == 1
+
+
+# --- Gradescope ---------------------------------------------------------------------------------
+
+
+class DocumentedTest(BaseModel):
+    """A test case of Gradescope's results.json, as its autograder specification documents it."""
+
+    model_config = ConfigDict(extra="forbid")
+    score: float
+    max_score: float
+    status: Literal["passed", "failed"]
+    name: str
+    name_format: Literal["text", "html", "simple_format", "md", "ansi"] = "text"
+    number: str | None = None
+    output: str
+    output_format: Literal["text", "html", "simple_format", "md", "ansi"] = "text"
+    tags: list[str] = []
+    visibility: Literal["hidden", "after_due_date", "after_published", "visible"]
+    extra_data: dict = {}
+
+
+class DocumentedResults(BaseModel):
+    """Gradescope's results.json (gradescope-autograders.readthedocs.io/en/latest/specs/): what
+    we must write (score, execution_time, output, output_format, stdout_visibility, tests) and
+    nothing it does not know."""
+
+    model_config = ConfigDict(extra="forbid")
+    score: float
+    execution_time: int
+    output: str
+    output_format: Literal["text", "html", "simple_format", "md", "ansi"]
+    test_output_format: str | None = None
+    test_name_format: str | None = None
+    visibility: str | None = None
+    stdout_visibility: Literal["hidden", "after_due_date", "after_published", "visible"]
+    extra_data: dict = {}
+    tests: list[DocumentedTest]
+    leaderboard: list[dict] = []
+
+
+@pytest.fixture(scope="module")
+def autograders(tmp_path_factory) -> dict[str, Path]:
+    """`grade gradescope chapterN -o autograder.zip`, for chapters 1, 3 and 7."""
+    base = tmp_path_factory.mktemp("zips")
+    zips = {}
+    for chapter in ("chapter1", "chapter3", "chapter7"):
+        zips[chapter] = base / f"{chapter}.zip"
+        run = grade("gradescope", chapter, "-o", str(zips[chapter]))
+        assert run.returncode == 0, run.stderr
+    return zips
+
+
+def gradescope_run(autograder: Path, root: Path, submit: dict[str, str | Path]) -> tuple[DocumentedResults, str]:
+    """Unpack the zip as Gradescope does (into ROOT/source), run setup.sh's grading part, put
+    the submission in ROOT/submission (name -> text, or a file to copy, or a link target) and
+    run run_autograder; results.json checked against the documented schema."""
+    (root / "source").mkdir(parents=True)
+    with zipfile.ZipFile(autograder) as z:
+        z.extractall(root / "source")
+        for info in z.infolist():  # zipfile drops modes: restore the executable bits it holds
+            os.chmod(root / "source" / info.filename, (info.external_attr >> 16) & 0o777 or 0o644)
+    fake_bin = root / "fake-bin"
+    fake_bin.mkdir()
+    (fake_bin / "apt-get").write_text(f"#!/bin/sh\ntouch {root}/apt-was-run\n")
+    (fake_bin / "apt-get").chmod(0o755)
+    env = {**os.environ, "TF_GRADER_AUTOGRADER_ROOT": str(root), "TF_GRADER_PYTHON": sys.executable,
+           "PATH": f"{fake_bin}:{os.environ['PATH']}"}  # fmt: skip
+    env.pop("PYTHONPATH", None)  # the engine inside the zip grades, not this checkout
+    setup = subprocess.run(["bash", str(root / "source/setup.sh"), "grading"], env=env,
+                           capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert setup.returncode == 0, setup.stderr
+    assert "ready" in setup.stdout
+    assert not (root / "apt-was-run").exists() and not (root / "venv").exists(), "grading part: no installs"
+    for name, what in submit.items():
+        target = root / "submission" / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(what, Path) and name.endswith("@link"):
+            target.with_name(name.removesuffix("@link")).symlink_to(what)
+        elif isinstance(what, Path):
+            shutil.copy(what, target)
+        else:
+            target.write_text(what)
+    run = subprocess.run([str(root / "source/run_autograder")], cwd=root, env=env, capture_output=True,
+                         text=True, timeout=600)  # fmt: skip
+    assert run.returncode == 0, run.stdout + run.stderr
+    doc = DocumentedResults.model_validate_json((root / "results/results.json").read_text())
+    return doc, run.stdout
+
+
+def by_name(doc: DocumentedResults) -> dict[str, DocumentedTest]:
+    return {t.name.removesuffix(" (hidden)"): t for t in doc.tests}
+
+
+def test_gradescope_autograder_grades_a_mistaken_file_of_any_name(autograders, tmp_path) -> None:
+    wrong = SOLUTION.read_text().replace(*NO_BIAS) + "\nprint('hello from the student')\n"
+    doc, stdout = gradescope_run(autograders["chapter1"], tmp_path, {"my work (2).py": wrong})
+    tests = by_name(doc)
+    assert tests["dense_params"].status == "failed" and tests["dense_params"].visibility == "visible"
+    assert "dense_params(3, 32, use_bias=True): expected 128, got 96" in tests["dense_params"].output
+    assert tests["relu"].status == "passed" and tests["relu"].score == tests["relu"].max_score
+    hidden = [t for t in doc.tests if t.name.endswith("(hidden)")]
+    assert hidden and all(t.visibility == "after_published" for t in hidden)
+    assert 0 < doc.score < sum(t.max_score for t in doc.tests)
+    assert doc.score == sum(t.score for t in doc.tests)
+    assert "hello from the student" in doc.output, "the submission's own output, shown to the student"
+    assert doc.stdout_visibility == "hidden" and "Score: " in stdout  # the full report, for instructors
+    assert "hidden checks" in doc.output and f"{doc.score:g}/" not in doc.output.splitlines()[0]
+
+
+def test_gradescope_autograder_refuses_links_and_a_hostile_submission_earns_nothing(autograders, tmp_path) -> None:
+    """A repository upload: the module deep inside, a link beside it to the reference solution in
+    the autograder's own course, and code that hunts for solutions on disk."""
+    course = tmp_path / "source" / "course"
+    hostile = (HOSTILE / "read_solutions" / "fundamentals.py").read_text().replace("{{COURSE}}", str(course))
+    doc, _ = gradescope_run(autograders["chapter1"], tmp_path, {
+        "fundamentals.py@link": course / "solutions/chapter1/fundamentals.py",
+        "repo/exercises/chapter1/fundamentals.py": hostile,
+    })  # fmt: skip
+    tests = by_name(doc)
+    assert tests["dense_params"].score == 0 and "KeyError" in tests["dense_params"].output
+    assert doc.score == 0, "the link is not graded and the solutions are out of the sandbox's sight"
+
+
+def test_gradescope_autograder_grades_a_notebook(autograders, tmp_path) -> None:
+    from grader.notebook import exercise_notebook, write_notebook
+
+    notebook = tmp_path / "metrics.ipynb"
+    write_notebook(exercise_notebook((ROOT / "solutions/chapter3/metrics.py").read_text()), notebook)
+    doc, _ = gradescope_run(autograders["chapter3"], tmp_path / "root", {"metrics.ipynb": notebook})
+    assert doc.score == sum(t.max_score for t in doc.tests) > 0
+    assert all(t.status == "passed" for t in doc.tests)
+
+
+def test_gradescope_autograder_shows_the_pictures_of_chapter7(autograders, tmp_path) -> None:
+    solution = ROOT / "solutions/chapter7/gradcam.py"
+    doc, _ = gradescope_run(autograders["chapter7"], tmp_path, {"gradcam.py": solution})
+    pictured = [t for t in doc.tests if t.output_format == "html"]
+    assert pictured, "the picture checks' outputs carry their pictures"
+    for t in pictured:
+        assert '<img src="data:image/png;base64,' in t.output and "picture of" in t.output
+        data = t.output.split("base64,", 1)[1].split('"', 1)[0]
+        import base64
+
+        assert base64.b64decode(data).startswith(b"\x89PNG"), "a real PNG, inline"
+    assert list((tmp_path / "results/pictures").glob("*.png"))
+
+
+def test_gradescope_autograder_without_the_module_says_what_it_found(autograders, tmp_path) -> None:
+    doc, _ = gradescope_run(autograders["chapter1"], tmp_path, {"notes.txt": "hi", "a.py": "", "b.py": ""})
+    assert doc.score == 0 and all(t.score == 0 for t in doc.tests)
+    assert "has no fundamentals.py" in doc.output and "a.py" in doc.output and "notes.txt" in doc.output
