@@ -18,6 +18,7 @@ from grader.gradebook import Gradebook
 from grader.sandbox.devices import DEVICES
 from grader.render import Progress, _shown, batch_table, submission_text
 from grader.notebook import exercise_notebook, write_notebook
+from grader.platforms.classroom import WORKFLOW_PATH, report as classroom_report, workflow as classroom_workflow
 from grader.platforms.gradescope import AutograderConfig, Visibility, write_autograder
 from grader.platforms.lms import match_roster, read_roster, with_roster, write_strays
 from grader.recorded import make_recording, write_recording
@@ -90,6 +91,7 @@ def main() -> None:
       grade notebook chapter1             write the exercise as a Jupyter notebook
       grade record chapter1               record reference observations (instructor)
       grade release OUT/                  write the student's copy of the course
+      grade release OUT/ --classroom chapter1   ... with a GitHub Classroom workflow
       grade batch chapter1 submissions/   grade a class into a gradebook
       grade gradescope chapter1           write a Gradescope autograder zip
 
@@ -335,15 +337,38 @@ def gradescope_cmd(chapter: str, output: Path | None, hidden_visibility: str, st
     click.echo(f"wrote {output} ({len(names)} files): upload it as the assignment's autograder")
 
 
-@main.command("release")
-@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+@main.command("classroom")
+@click.argument("chapter")
 @course_option
 @_one_line_errors
-def release_cmd(out: Path, course: Path | None) -> None:
+def classroom_cmd(chapter: str, course: Path | None) -> None:
+    """GitHub Classroom's grading step (see `release --classroom`): grade exercises/CHAPTER/
+    as `grade CHAPTER` does, write the points per check to the step's `result` output for the
+    autograding reporter, and end with `Points X/Y`."""
+    the_course = _course(course)
+    chap = the_course.chapter(chapter)
+    work = read_submission(chap.exercise_dir, chap.module_file)
+    with Session(the_course, device="auto") as session:
+        result = session.grade(chap, work)
+    click.echo(submission_text(result, title=chap.spec.title, hidden_exist=chap.hidden_checks_file is not None))
+    click.echo(classroom_report(result))
+
+
+@main.command("release")
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--classroom", "classroom", metavar="CHAPTER", multiple=True,
+              help="Also write .github/workflows/classroom.yml, which grades CHAPTER on every push "
+              "and reports the points to GitHub Classroom (repeat for several chapters).")
+@course_option
+@_one_line_errors
+def release_cmd(out: Path, classroom: tuple[str, ...], course: Path | None) -> None:
     """Write the course as students receive it into OUT (absent or empty): exercises/ with the
     public checks and their recorded observations, the engine, README; no solutions/, no hidden
     checks. Stops if a recording is stale or a file would contain solution text."""
-    written = write_release(_course(course), out)
+    the_course = _course(course)
+    chosen = [the_course.chapter(name) for name in classroom]
+    extra = {WORKFLOW_PATH: classroom_workflow(chosen)} if chosen else None
+    written = write_release(the_course, out, extra)
     click.echo(f"wrote {len(written)} files to {out}")
 
 
