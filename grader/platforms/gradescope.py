@@ -42,6 +42,8 @@ COURSE_DIR = "course"
 MAX_DEPTH = 8  # a repository or an unpacked zip: the module is not deeper than this
 IGNORED_DIRS = ("__pycache__", ".ipynb_checkpoints", "__MACOSX", ".git")
 OUTPUT_LINES = 20
+SHOWN = {"hidden": "not shown to students", "after_due_date": "shown after the due date",
+         "after_published": "shown when grades are published", "visible": "shown"}  # fmt: skip
 
 SETUP_SH = r"""#!/usr/bin/env bash
 # Gradescope runs this once, as root, when it builds the autograder's image (Ubuntu 24.04: the
@@ -262,7 +264,7 @@ def gradescope_results(result: SubmissionResult, config: AutograderConfig) -> Gr
     if hidden:
         lines[0] += f"; {len(hidden)} hidden checks " + (
             f"{sum(c.score for c in hidden):g}/{sum(c.points for c in hidden):g}" if config.hidden_visibility == "visible"
-            else "(their results are shown when grades are published)")  # fmt: skip
+            else f"(their results are {SHOWN[config.hidden_visibility]})")  # fmt: skip
     if result.status != "completed":
         lines.append(f"status: {result.status.replace('_', ' ')}")
     lines += [f"note: {_shown(m)}" for m in result.messages]
