@@ -13,7 +13,7 @@ from grader.course import Course, find_course
 from grader.errors import ExitCode, GraderError, SandboxError
 from grader.grading import DEFAULT_SEED
 from grader.batch import find_entries, run_batch
-from grader.export import FORMATS, ROSTER_FORMATS, export
+from grader.export import FORMATS, export, need_roster
 from grader.gradebook import Gradebook
 from grader.sandbox.devices import DEVICES
 from grader.render import Progress, _shown, batch_table, submission_text
@@ -176,9 +176,7 @@ def batch_cmd(chapter: str, submissions: Path, jobs: int, out: Path | None, grad
     entries = find_entries(submissions)
     out = out or Path(f"grades-{chap.name}")
     class_list = read_roster(roster) if roster is not None else None
-    for name in ROSTER_FORMATS:
-        if name in formats and class_list is None:
-            raise GraderError(f"--export {name} needs --roster: its rows name students as the LMS knows them")
+    need_roster(formats, class_list)  # before grading, not after
     if class_list is not None:
         matched = match_roster(entries, class_list, chap.spec.module, roster_column)
         entries = matched.entries

@@ -183,6 +183,13 @@ ul {{ margin: 0; padding-left: 1.2em; }} code {{ font-size: 0.85em; }}
     path.write_text(page, encoding="utf-8")
 
 
+def need_roster(formats: tuple[str, ...], roster: list[Student] | None) -> None:
+    """The LMS formats name students as the LMS knows them: only a roster says how."""
+    for name in ROSTER_FORMATS:
+        if name in formats and roster is None:
+            raise BadInput(f"--export {name} needs --roster: its rows name students as the LMS knows them")
+
+
 def export(results: dict[str, SubmissionResult], chapter: Chapter, out: Path,
            formats: tuple[str, ...], *, roster: list[Student] | None = None,
            assignment: str | None = None) -> list[Path]:  # fmt: skip
@@ -190,10 +197,9 @@ def export(results: dict[str, SubmissionResult], chapter: Chapter, out: Path,
     `roster`: the students, for the LMS formats; `assignment`: the assignment's name there."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
+    need_roster(formats, roster)
     for name in ROSTER_FORMATS:
         if name in formats:
-            if roster is None:
-                raise BadInput(f"--export {name} needs --roster: its rows name students as the LMS knows them")
             write = lms.write_canvas if name == "canvas" else lms.write_moodle
             write(results, roster, chapter, out / f"{name}.csv", assignment)
             written.append(out / f"{name}.csv")

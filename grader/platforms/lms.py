@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict
 from grader.batch import SUFFIXES, Entry
 from grader.course import Chapter
 from grader.errors import BadInput
+from grader.grading import zero_result
 from grader.models import Environment, SubmissionResult
 
 ROSTER_COLUMNS = ("id", "name", "email", "section")
@@ -194,8 +195,6 @@ def with_roster(results: dict[str, SubmissionResult], students: list[Student], c
 
 
 def missing_result(chapter: Chapter, student: str, seed: int) -> SubmissionResult:
-    from grader.grading import zero_result  # grading imports the sandbox; only needed here
-
     return zero_result(chapter, student, "missing", "no submission", Environment(seed=seed))
 
 
