@@ -180,6 +180,24 @@ def autograders(tmp_path_factory) -> dict[str, Path]:
     return zips
 
 
+def test_the_autograder_zip_holds_the_chapter_its_solutions_and_executable_scripts(autograders) -> None:
+    with zipfile.ZipFile(autograders["chapter1"]) as z:
+        modes = {i.filename: (i.external_attr >> 16) & 0o777 for i in z.infolist()}
+        config = json.loads(z.read("tf-grader.json"))
+        setup = z.read("setup.sh").decode()
+    assert modes["setup.sh"] == modes["run_autograder"] == 0o755, "at the zip's root, executable"
+    for name in ("course/grader/platforms/gradescope.py", "course/exercises/chapter1/checks.py",
+                 "course/solutions/chapter1/fundamentals.py", "course/solutions/chapter1/hidden_checks.py"):
+        assert name in modes, name
+    assert not [n for n in modes if "/mutants/" in n or n.startswith("course/tests/") or "chapter2" in n]
+    assert config == {"chapter": "chapter1", "seed": 2026, "hidden_visibility": "after_published",
+                      "stdout_visibility": "hidden", "show_output": True}  # fmt: skip
+    # the installs and the grading part are apart: apt and pip only in theirs
+    grading_part = setup.split("grading() {", 1)[1].split("}", 1)[0]
+    assert "apt-get install" in setup and "bubblewrap" in setup and 'venv/bin/pip" install -q --disable-pip-version-check -r' in setup
+    assert "apt-get" not in grading_part and "pip" not in grading_part
+
+
 def gradescope_run(autograder: Path, root: Path, submit: dict[str, str | Path]) -> tuple[DocumentedResults, str]:
     """Unpack the zip as Gradescope does (into ROOT/source), run setup.sh's grading part, put
     the submission in ROOT/submission (name -> text, or a file to copy, or a link target) and
