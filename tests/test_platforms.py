@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict
 
 from grader.batch import Entry
+from grader.errors import BadInput
 from grader.platforms.lms import Student, match_roster
 
 from conftest import ROOT
@@ -74,6 +75,8 @@ def test_entries_are_matched_by_id_canvas_and_moodle_names_and_a_named_column(tm
     # jd-9.py is John's too (github column): one of his two entries is graded, the module's first
     assert strays["jd-9.py"].startswith("another file of 9")
     assert not matched.missing
+    with pytest.raises(BadInput, match="--roster-column gitlab: the roster has no such column"):
+        match_roster(entries, students, "fundamentals", column="gitlab")
 
 
 def test_a_roster_class_gives_one_row_per_student_and_lists_the_stray(tmp_path) -> None:

@@ -143,7 +143,7 @@ def _gradeable_first(entries: list[tuple[Entry, str]], module: str) -> list[tupl
     def rank(item: tuple[Entry, str]) -> tuple[int, str]:
         entry, uploaded = item
         gradeable = entry.path.is_dir() or entry.path.suffix in SUFFIXES
-        named = Path(uploaded).stem.startswith(module) or Path(uploaded).name == ""
+        named = Path(uploaded).stem.startswith(module)
         return (0 if gradeable and named else 1 if gradeable else 2, entry.path.name)
 
     return sorted(entries, key=rank)
@@ -155,6 +155,8 @@ def match_roster(entries: list[Entry], students: list[Student], module: str,
     Canvas/Moodle download name. A student with several entries has one graded (the module's
     file first) and the others listed apart, as is every entry that matches no student or
     several."""
+    if column and students and not any(column.strip().lower() in (*ROSTER_COLUMNS, *s.extra) for s in students):
+        raise BadInput(f"--roster-column {column}: the roster has no such column")
     matched = Matched()
     owned: dict[str, list[tuple[Entry, str]]] = {}
     for entry in entries:
