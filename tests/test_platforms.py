@@ -268,7 +268,9 @@ def test_gradescope_autograder_refuses_links_and_a_hostile_submission_earns_noth
         "repo/exercises/chapter1/fundamentals.py": hostile,
     })  # fmt: skip
     tests = by_name(doc)
-    assert tests["dense_params"].score == 0 and "KeyError" in tests["dense_params"].output
+    # it finds nothing (KeyError), or its search of the disk runs out of time on a loaded machine
+    assert tests["dense_params"].score == 0
+    assert "KeyError" in tests["dense_params"].output or "limit was reached" in doc.output
     assert doc.score == 0, "the link is not graded and the solutions are out of the sandbox's sight"
 
 
