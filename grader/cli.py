@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import sys
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, get_args
 
 import click
 
@@ -13,11 +13,14 @@ from grader.course import Course, find_course
 from grader.errors import ExitCode, GraderError, SandboxError
 from grader.grading import DEFAULT_SEED
 from grader.batch import find_entries, run_batch
-from grader.export import FORMATS, export
+from grader.export import FORMATS, export, need_roster
 from grader.gradebook import Gradebook
 from grader.sandbox.devices import DEVICES
-from grader.render import Progress, batch_table, submission_text
+from grader.render import Progress, _shown, batch_table, submission_text
 from grader.notebook import exercise_notebook, write_notebook
+from grader.platforms.classroom import WORKFLOW_PATH, report as classroom_report, workflow as classroom_workflow
+from grader.platforms.gradescope import AutograderConfig, Visibility, write_autograder
+from grader.platforms.lms import match_roster, read_roster, with_roster, write_strays
 from grader.recorded import make_recording, write_recording
 from grader.release import write_release
 from grader.session import Session
@@ -88,7 +91,9 @@ def main() -> None:
       grade notebook chapter1             write the exercise as a Jupyter notebook
       grade record chapter1               record reference observations (instructor)
       grade release OUT/                  write the student's copy of the course
+      grade release OUT/ --classroom chapter1   ... with a GitHub Classroom workflow
       grade batch chapter1 submissions/   grade a class into a gradebook
+      grade gradescope chapter1           write a Gradescope autograder zip
 
     Exit codes: 0 the run completed (whatever the score), 1 validation failed,
     2 bad input (no such chapter, unreadable submission), 3 the sandbox could not start,
@@ -138,27 +143,50 @@ def check_cmd(chapter: str, submission: Path | None, as_json: bool, pictures: Pa
               help="SQLite gradebook to write into and resume from. Default: OUT/gradebook.sqlite.")
 @click.option("--regrade", is_flag=True, help="Forget this chapter's rows and grade everything again.")
 @click.option("--export", "formats", type=click.Choice(FORMATS), multiple=True,
-              help="Also write gradebook.csv, results.jsonl or gradescope/STUDENT/results.json "
-              "(repeat the option for several).")
+              help="Also write gradebook.csv, results.jsonl, gradescope/STUDENT/results.json, or "
+              "canvas.csv / moodle.csv for the LMS's grade import (with --roster; repeat the option "
+              "for several).")
 @click.option("--scheduler", metavar="ADDRESS", default=None,
               help="Grade on a Dask cluster instead of local workers: its scheduler's address, "
               "e.g. tcp://host:8786. Its workers need tf-grader[dask] installed, bubblewrap, and "
               "the course at the same path as here; --jobs is then ignored.")
+@click.option("--roster", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="CSV of the class (columns id, name, email, section): entries are matched to "
+              "students by id, by Canvas or Moodle download names, or by --roster-column; "
+              "students without an entry get a `missing` row, entries without a student are "
+              "listed in OUT/unmatched.txt and not graded.")
+@click.option("--roster-column", metavar="COLUMN", default=None,
+              help="Also match entry names against this roster column (e.g. github).")
+@click.option("--assignment", metavar="NAME", default=None,
+              help="The assignment's name in Canvas or Moodle (--export canvas/moodle). "
+              "Default: CHAPTER and its title.")
 @seed_option
 @device_option
 @course_option
 @_one_line_errors
 def batch_cmd(chapter: str, submissions: Path, jobs: int, out: Path | None, gradebook: Path | None,
-              regrade: bool, formats: tuple[str, ...], scheduler: str | None, seed: int, device: str,
+              regrade: bool, formats: tuple[str, ...], scheduler: str | None, roster: Path | None,
+              roster_column: str | None, assignment: str | None, seed: int, device: str,
               course: Path | None) -> None:  # fmt: skip
     """Grade a folder of submissions: one entry per student (a folder, .py, .ipynb or .zip,
-    named by the student id). Each row is saved as it is graded, so a run that is stopped and
-    started again grades only what is missing."""
+    named by the student id, or matched to a --roster). Each row is saved as it is graded, so
+    a run that is stopped and started again grades only what is missing."""
     the_course = _course(course)
     chap = the_course.chapter(chapter)
     entries = find_entries(submissions)
-    students = {e.student for e in entries}
     out = out or Path(f"grades-{chap.name}")
+    class_list = read_roster(roster) if roster is not None else None
+    need_roster(formats, class_list)  # before grading, not after
+    if class_list is not None:
+        matched = match_roster(entries, class_list, chap.spec.module, roster_column)
+        entries = matched.entries
+        out.mkdir(parents=True, exist_ok=True)
+        write_strays(matched.strays, out / "unmatched.txt")
+        if matched.strays:
+            names = ", ".join(s.path.name for s in matched.strays[:5]) + (", ..." if len(matched.strays) > 5 else "")
+            click.echo(f"{len(matched.strays)} entries not graded (no roster student, or another file of one): "
+                       f"{_shown(names)}; listed in {out / 'unmatched.txt'}", err=True)  # fmt: skip
+    students = {e.student for e in entries}
     out.mkdir(parents=True, exist_ok=True)
     book_path = gradebook or out / "gradebook.sqlite"
     book = Gradebook(book_path)
@@ -187,8 +215,10 @@ def batch_cmd(chapter: str, submissions: Path, jobs: int, out: Path | None, grad
         raise type(exc)(f"{exc}; {saved}" if str(exc) else saved) from None
     finally:
         book.close()
+    if class_list is not None:
+        results = with_roster(results, class_list, chap, seed)
     click.echo(batch_table(results))
-    for path in export(results, chap, out, formats):
+    for path in export(results, chap, out, formats, roster=class_list, assignment=assignment):
         click.echo(f"wrote {path}")
 
 
@@ -276,15 +306,67 @@ def record_cmd(chapters: tuple[str, ...], course: Path | None) -> None:
                        f"(seed {recording.seed}) in {path}")
 
 
-@main.command("release")
-@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+@main.command("gradescope")
+@click.argument("chapter")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Where to write the zip. Default: ./autograder-CHAPTER.zip.")
+@click.option("--hidden-visibility", type=click.Choice(get_args(Visibility)), default="after_published",
+              show_default=True, help="When students see the hidden checks' results on Gradescope.")
+@click.option("--stdout-visibility", type=click.Choice(get_args(Visibility)), default="hidden",
+              show_default=True, help="When students see the autograder's log (the full report, "
+              "hidden checks' feedback included).")
+@click.option("--no-student-output", is_flag=True,
+              help="Do not show students what their own code printed.")
+@seed_option
 @course_option
 @_one_line_errors
-def release_cmd(out: Path, course: Path | None) -> None:
+def gradescope_cmd(chapter: str, output: Path | None, hidden_visibility: str, stdout_visibility: str,
+                   no_student_output: bool, seed: int, course: Path | None) -> None:  # fmt: skip
+    """Instructor: write a Gradescope autograder zip for CHAPTER (Programming Assignment >
+    Configure Autograder > Zip file upload). It holds the engine, the chapter, its solutions and
+    hidden checks (Gradescope never shows the zip to students), setup.sh and run_autograder;
+    each submission (.py, .ipynb or a folder) is graded in Gradescope's container."""
+    the_course = _course(course)
+    chap = the_course.chapter(chapter)
+    output = output or Path(f"autograder-{chap.name}.zip")
+    config = AutograderConfig(chapter=chap.name, seed=seed, hidden_visibility=hidden_visibility,
+                              stdout_visibility=stdout_visibility, show_output=not no_student_output)  # fmt: skip
+    names = write_autograder(the_course, chap, output, config)
+    click.echo(f"wrote {output} ({len(names)} files): upload it as the assignment's autograder")
+
+
+@main.command("classroom")
+@click.argument("chapter")
+@course_option
+@_one_line_errors
+def classroom_cmd(chapter: str, course: Path | None) -> None:
+    """GitHub Classroom's grading step (see `release --classroom`): grade exercises/CHAPTER/
+    as `grade CHAPTER` does, write the points per check to the step's `result` output for the
+    autograding reporter, and end with `Points X/Y`."""
+    the_course = _course(course)
+    chap = the_course.chapter(chapter)
+    work = read_submission(chap.exercise_dir, chap.module_file)
+    with Session(the_course, device="auto") as session:
+        result = session.grade(chap, work)
+    click.echo(submission_text(result, title=chap.spec.title, hidden_exist=chap.hidden_checks_file is not None))
+    click.echo(classroom_report(result))
+
+
+@main.command("release")
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--classroom", "classroom", metavar="CHAPTER", multiple=True,
+              help="Also write .github/workflows/classroom.yml, which grades CHAPTER on every push "
+              "and reports the points to GitHub Classroom (repeat for several chapters).")
+@course_option
+@_one_line_errors
+def release_cmd(out: Path, classroom: tuple[str, ...], course: Path | None) -> None:
     """Write the course as students receive it into OUT (absent or empty): exercises/ with the
     public checks and their recorded observations, the engine, README; no solutions/, no hidden
     checks. Stops if a recording is stale or a file would contain solution text."""
-    written = write_release(_course(course), out)
+    the_course = _course(course)
+    chosen = [the_course.chapter(name) for name in classroom]
+    extra = {WORKFLOW_PATH: classroom_workflow(chosen)} if chosen else None
+    written = write_release(the_course, out, extra)
     click.echo(f"wrote {len(written)} files to {out}")
 
 

@@ -126,7 +126,8 @@ class CheckResult(Model):
 
 
 SubmissionStatus = Literal[
-    "completed", "syntax_error", "timed_out", "out_of_memory", "crashed", "unreadable", "tampered"
+    "completed", "syntax_error", "timed_out", "out_of_memory", "crashed", "unreadable", "tampered",
+    "missing",  # a roster student with no submission (made at export time, never stored)
 ]
 
 

@@ -98,8 +98,10 @@ def check_recordings(course: Course) -> None:
             raise BadInput(f"recorded observations of {chapter.name} are stale: {run}")
 
 
-def write_release(course: Course, out: Path) -> list[Path]:
-    """Copy the student's part of the course into `out` (absent or empty); the files written."""
+def write_release(course: Course, out: Path, extra: dict[str, str] | None = None) -> list[Path]:
+    """Copy the student's part of the course into `out` (absent or empty); the files written.
+    `extra`: more files to write (path in the release -> text, e.g. a CI workflow), searched
+    for solution text like the rest."""
     out = out.resolve()
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise BadInput(f"{out} exists and is not an empty folder")
@@ -109,9 +111,10 @@ def write_release(course: Course, out: Path) -> list[Path]:
     check_recordings(course)
     files = release_files(course)
     hidden = secrets(course)
-    for rel in files:
+    texts = {**{str(rel): None for rel in files}, **(extra or {})}
+    for rel, text in texts.items():
         try:
-            text = (course.root / rel).read_text(encoding="utf-8")
+            text = text if text is not None else (course.root / rel).read_text(encoding="utf-8")
         except UnicodeDecodeError:
             continue
         for where, secret in hidden.items():
@@ -123,4 +126,8 @@ def write_release(course: Course, out: Path) -> list[Path]:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(course.root / rel, target)
         written.append(target)
+    for rel, text in (extra or {}).items():
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        (out / rel).write_text(text, encoding="utf-8")
+        written.append(out / rel)
     return written

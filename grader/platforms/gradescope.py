@@ -1,0 +1,339 @@
+"""Gradescope: an autograder zip (`grade gradescope chapterN -o autograder.zip`) that grades
+each submission with tf-grader inside Gradescope's own container.
+
+Gradescope reads `results.json` only from an autograder's `run_autograder`, so the zip holds
+everything: `setup.sh` (run once when Gradescope builds the image), `run_autograder` (once per
+submission), the engine and the chapter (its solutions and hidden checks too: the zip is never
+shown to students), pinned requirements and the instructor's settings. The root `/autograder`
+moves with $TF_GRADER_AUTOGRADER_ROOT, so a test can stand a temporary folder in for it.
+
+    python -m grader.platforms.gradescope check SOURCE   setup's grading part: the course loads
+    python -m grader.platforms.gradescope run ROOT       grade ROOT/submission into ROOT/results
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import math
+import os
+import stat
+import sys
+import zipfile
+from importlib import metadata
+from pathlib import Path
+from typing import Literal
+
+import click
+from pydantic import BaseModel, ConfigDict
+
+from grader.batch import SUFFIXES, Entry, load_entry
+from grader.course import Chapter, Course
+from grader.errors import BadInput, GraderError
+from grader.grading import DEFAULT_SEED, zero_result
+from grader.models import Environment, SubmissionResult
+from grader.release import JUNK
+from grader.render import _shown, submission_text
+from grader.session import Session
+from grader.submission import Submission
+
+CONFIG_FILE = "tf-grader.json"
+COURSE_DIR = "course"
+MAX_DEPTH = 8  # a repository or an unpacked zip: the module is not deeper than this
+IGNORED_DIRS = ("__pycache__", ".ipynb_checkpoints", "__MACOSX", ".git")
+OUTPUT_LINES = 20
+SHOWN = {"hidden": "not shown to students", "after_due_date": "shown after the due date",
+         "after_published": "shown when grades are published", "visible": "shown"}  # fmt: skip
+
+SETUP_SH = r"""#!/usr/bin/env bash
+# Gradescope runs this once, as root, when it builds the autograder's image (Ubuntu 24.04: the
+# grader needs Python 3.11+). It has three parts, run in order by `setup.sh` or one by one:
+#   setup.sh system    apt: Python with venv, and bubblewrap (the sandbox's isolation; without
+#                      it, only process limits hold, and every result says so)
+#   setup.sh python    pip: a virtual environment $ROOT/venv with requirements.txt (TensorFlow...)
+#   setup.sh grading   no download: the course in this zip loads with its reference and hidden
+#                      checks, run_autograder is executable, the results folder exists. This is
+#                      the part tests run, on a machine whose Python is set up already.
+# $TF_GRADER_AUTOGRADER_ROOT moves /autograder; $TF_GRADER_PYTHON names another Python.
+set -euo pipefail
+SOURCE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="${TF_GRADER_AUTOGRADER_ROOT:-/autograder}"
+PYTHON="${TF_GRADER_PYTHON:-$ROOT/venv/bin/python}"
+
+system() {
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv python3-pip bubblewrap
+}
+
+python_env() {
+  python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' || {
+    echo "tf-grader needs Python 3.11 or newer: choose Gradescope's Ubuntu 24.04 base image" >&2
+    exit 1
+  }
+  python3 -m venv "$ROOT/venv"
+  "$ROOT/venv/bin/pip" install -q --disable-pip-version-check -r "$SOURCE/requirements.txt"
+}
+
+grading() {
+  chmod 755 "$SOURCE/run_autograder"
+  mkdir -p "$ROOT/results"
+  PYTHONPATH="$SOURCE/course" "$PYTHON" -m grader.platforms.gradescope check "$SOURCE"
+}
+
+case "${1:-all}" in
+  all) system; python_env; grading ;;
+  system) system ;;
+  python) python_env ;;
+  grading) grading ;;
+  *) echo "usage: setup.sh [all|system|python|grading]" >&2; exit 2 ;;
+esac
+"""
+
+RUN_AUTOGRADER = r"""#!/usr/bin/env bash
+# Gradescope runs this once per submission: it grades $ROOT/submission/ (a .py, a notebook, a
+# folder or a repository holding the chapter's module) and writes $ROOT/results/results.json.
+set -euo pipefail
+ROOT="${TF_GRADER_AUTOGRADER_ROOT:-/autograder}"
+PYTHON="${TF_GRADER_PYTHON:-$ROOT/venv/bin/python}"
+cd "$ROOT"
+PYTHONPATH="$ROOT/source/course" exec "$PYTHON" -m grader.platforms.gradescope run "$ROOT"
+"""
+
+Visibility = Literal["hidden", "after_due_date", "after_published", "visible"]
+OutputFormat = Literal["text", "html", "simple_format", "md", "ansi"]
+
+
+# --- Gradescope's results.json, as documented (gradescope-autograders.readthedocs.io/specs) ------
+
+
+class GradescopeModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class GradescopeTest(GradescopeModel):
+    score: float
+    max_score: float
+    status: Literal["passed", "failed"]
+    name: str
+    output: str
+    output_format: OutputFormat = "text"
+    visibility: Visibility = "visible"
+
+
+class GradescopeResults(GradescopeModel):
+    score: float
+    execution_time: int
+    output: str
+    output_format: OutputFormat = "text"
+    stdout_visibility: Visibility
+    tests: list[GradescopeTest]
+
+
+# --- the instructor's settings, carried in the zip ------------------------------------------------
+
+
+class AutograderConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    chapter: str
+    seed: int = DEFAULT_SEED
+    hidden_visibility: Visibility = "after_published"
+    stdout_visibility: Visibility = "hidden"
+    show_output: bool = True  # the submission's own printed output, in the student's results
+
+
+def _course_files(course: Course, chapter: Chapter) -> list[Path]:
+    """What the zip's course holds, relative to the course root: the engine, the chapter's
+    exercise and its solutions (reference, oracle, hidden checks, not the planted mistakes)."""
+    roots = [Path("grader"), chapter.exercise_dir.relative_to(course.root)]
+    if chapter.solution_dir is not None:
+        roots.append(chapter.solution_dir.relative_to(course.root))
+    files = [Path("pyproject.toml")]
+    for root in roots:
+        for file in sorted((course.root / root).rglob("*")):
+            rel = file.relative_to(course.root)
+            junk = any(rel.match(j) or any(p.match(j) for p in rel.parents) for j in JUNK)
+            if file.is_file() and not file.is_symlink() and not junk and "mutants" not in rel.parts:
+                files.append(rel)
+    return files
+
+
+def requirements() -> str:
+    """The project's dependencies pinned to the versions installed here, which graded the
+    references the instructor validated."""
+    lines = []
+    for requirement in metadata.requires("tf-grader") or []:
+        if ";" in requirement:  # extras (test, dask): not needed to grade
+            continue
+        name = requirement.split(">")[0].split("=")[0].split("<")[0].strip()
+        try:
+            lines.append(f"{name}=={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            lines.append(requirement)
+    return "\n".join(lines) + "\n"
+
+
+def write_autograder(course: Course, chapter: Chapter, out: Path, config: AutograderConfig) -> list[str]:
+    """Write the autograder zip; the names it holds."""
+    if chapter.solution_dir is None:
+        raise BadInput(f"an autograder needs solutions/{chapter.name}/: it grades against the "
+                       "reference and runs the hidden checks")  # fmt: skip
+    entries: list[tuple[str, bytes, int]] = [
+        ("setup.sh", SETUP_SH.encode(), 0o755),
+        ("run_autograder", RUN_AUTOGRADER.encode(), 0o755),
+        ("requirements.txt", requirements().encode(), 0o644),
+        (CONFIG_FILE, config.model_dump_json(indent=2).encode(), 0o644),
+    ]
+    for rel in _course_files(course, chapter):
+        entries.append((f"{COURSE_DIR}/{rel.as_posix()}", (course.root / rel).read_bytes(), 0o644))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data, mode in entries:
+            info = zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
+            info.external_attr = (stat.S_IFREG | mode) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, data)
+    return [name for name, _, _ in entries]
+
+
+# --- inside Gradescope's container --------------------------------------------------------------
+
+
+def _files(folder: Path) -> list[Path]:
+    """The submission's files, shallowest first; links are neither followed nor listed (an
+    upload from a repository could link to the reference solution)."""
+    found = []
+    for here, dirs, files in os.walk(folder, followlinks=False):
+        depth = len(Path(here).relative_to(folder).parts)
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in IGNORED_DIRS and depth < MAX_DEPTH)
+        for name in sorted(files):
+            path = Path(here) / name
+            if not name.startswith(".") and not path.is_symlink() and path.is_file():
+                found.append(path)
+    return sorted(found, key=lambda p: (len(p.relative_to(folder).parts), str(p)))
+
+
+def find_submission(folder: Path, chapter: Chapter) -> Submission:
+    """Whatever the student uploaded: the chapter's module (or its notebook) anywhere in the
+    upload, else its only .py, .ipynb or .zip file."""
+    if not folder.is_dir():
+        raise BadInput(f"no submission was found (no folder {folder})")
+    files = _files(folder)
+    notebook = Path(chapter.module_file).with_suffix(".ipynb").name
+    chosen = next((f for f in files if f.name == chapter.module_file), None)
+    chosen = chosen or next((f for f in files if f.name == notebook), None)
+    if chosen is None:
+        candidates = [f for f in files if f.suffix in SUFFIXES]
+        if len(candidates) != 1:
+            listed = ", ".join(str(f.relative_to(folder)) for f in files[:10]) or "nothing"
+            raise BadInput(f"your submission has no {chapter.module_file} (nor {notebook}) and not exactly "
+                           f"one .py, .ipynb or .zip file to grade instead; it holds: {listed}")  # fmt: skip
+        chosen = candidates[0]
+    return load_entry(Entry(student=str(chosen.relative_to(folder)), path=chosen), chapter)
+
+
+def _picture_html(check_output: str, pictures: list[str]) -> str:
+    """A check's feedback with its pictures inline (Gradescope hosts no files of ours)."""
+    parts = [f"<pre>{html.escape(check_output)}</pre>"]
+    for picture in pictures:
+        try:
+            data = base64.b64encode(Path(picture).read_bytes()).decode()
+        except OSError:
+            continue
+        alt = html.escape(f"{Path(picture).name}: your map (left) beside the reference's (right)")
+        parts.append(f'<img src="data:image/png;base64,{data}" alt="{alt}">')
+    return "".join(parts)
+
+
+def gradescope_results(result: SubmissionResult, config: AutograderConfig) -> GradescopeResults:
+    """One test per check; hidden checks visible as the instructor set (after publishing by
+    default); the summary shows the public score only while hidden checks are not visible, as
+    Gradescope itself hides the total then."""
+    tests = []
+    for c in result.checks:
+        text = "\n".join([c.description, *([_shown(f) for f in c.feedback] or ["passed"])])
+        tests.append(GradescopeTest(
+            name=c.name + (" (hidden)" if c.hidden else ""), score=c.score, max_score=c.points,
+            status="passed" if c.status == "passed" else "failed",
+            output=_picture_html(text, c.pictures) if c.pictures else text,
+            output_format="html" if c.pictures else "text",
+            visibility=config.hidden_visibility if c.hidden else "visible",
+        ))  # fmt: skip
+    public = [c for c in result.checks if not c.hidden]
+    hidden = [c for c in result.checks if c.hidden]
+    lines = [f"{result.chapter}: public checks {sum(c.score for c in public):g}/{sum(c.points for c in public):g}"]
+    if hidden:
+        lines[0] += f"; {len(hidden)} hidden checks " + (
+            f"{sum(c.score for c in hidden):g}/{sum(c.points for c in hidden):g}" if config.hidden_visibility == "visible"
+            else f"(their results are {SHOWN[config.hidden_visibility]})")  # fmt: skip
+    if result.status != "completed":
+        lines.append(f"status: {result.status.replace('_', ' ')}")
+    lines += [f"note: {_shown(m)}" for m in result.messages]
+    if config.show_output and result.output_tail.strip():
+        tail = result.output_tail.rstrip().split("\n")[-OUTPUT_LINES:]
+        lines += ["", "your code printed (last lines):", *[f"  | {_shown(t)}" for t in tail]]
+    env = result.environment
+    if env.isolation:
+        lines += ["", "sandbox: " + "; ".join(env.isolation)]
+    lines.append(f"seed {env.seed} · TensorFlow {env.tensorflow or '?'} · device {env.device or '?'}")
+    return GradescopeResults(
+        score=result.score, execution_time=math.ceil(result.seconds), output="\n".join(lines),
+        stdout_visibility=config.stdout_visibility, tests=tests,
+    )  # fmt: skip
+
+
+def load(source: Path) -> tuple[AutograderConfig, Course, Chapter]:
+    try:
+        config = AutograderConfig.model_validate_json((source / CONFIG_FILE).read_text())
+    except (OSError, ValueError) as exc:
+        raise BadInput(f"{source / CONFIG_FILE} is not this autograder's settings: {exc}") from exc
+    course = Course((source / COURSE_DIR).resolve())
+    chapter = course.chapter(config.chapter)
+    if chapter.solution_dir is None:
+        raise BadInput(f"{course.root} has no solutions/{chapter.name}/")
+    return config, course, chapter
+
+
+def check(source: Path) -> str:
+    """setup.sh's grading part: the course in the zip loads, with its reference and checks."""
+    config, _, chapter = load(source)
+    hidden = sum(c.hidden for c in chapter.checks)
+    return f"{chapter.name}: {len(chapter.checks)} checks ({hidden} hidden), seed {config.seed}: ready"
+
+
+def run(root: Path) -> GradescopeResults:
+    """Grade ROOT/submission and write ROOT/results/results.json; the instructor's full report
+    (hidden feedback included) goes to stdout, which students do not see by default."""
+    config, course, chapter = load(root / "source")
+    results = root / "results"
+    results.mkdir(parents=True, exist_ok=True)
+    try:
+        submission = find_submission(root / "submission", chapter)
+    except BadInput as exc:
+        result = zero_result(chapter, "submission", "unreadable", str(exc), Environment(seed=config.seed))
+    else:
+        with Session(course, seed=config.seed, device="auto") as session:
+            result = session.grade(chapter, submission, pictures=results / "pictures")
+    doc = gradescope_results(result, config)
+    (results / "results.json").write_text(doc.model_dump_json(indent=2))
+    print(click.unstyle(submission_text(result, title=chapter.spec.title, hidden_exist=True)))
+    return doc
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 2 or argv[0] not in ("check", "run"):
+        print("usage: python -m grader.platforms.gradescope check SOURCE | run ROOT", file=sys.stderr)
+        return 2
+    try:
+        if argv[0] == "check":
+            print(check(Path(argv[1])))
+        else:
+            doc = run(Path(argv[1]))
+            print(f"wrote results.json: {doc.score:g} points")
+    except GraderError as exc:  # ours or the zip's, not the student's: no results.json, Gradescope
+        print(f"tf-grader could not grade: {exc}", file=sys.stderr)  # says the autograder failed
+        return int(exc.exit_code)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
