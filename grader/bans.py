@@ -175,7 +175,7 @@ class Use:
     ban: Ban
 
     def message(self, module_file: str) -> str:
-        same = not self.path or self.shown.split("(")[0].endswith(canonical(self.path))
+        same = not self.path or self.shown.split("(")[0] in (self.path, canonical(self.path))
         named = "" if same else f" ({canonical(self.path)})"
         return f"{module_file}, line {self.line}: {self.shown}{named} {self.ban.reason}"
 
@@ -253,6 +253,16 @@ class SourceReader:
                       if isinstance(n, ast.ImportFrom) and n.module and not n.level
                       and any(a.name == "*" for a in n.names)]  # fmt: skip
         self.own = (set(self.defs) | set(self.assigned)) - set(self.imports)
+        self.own_classes = {name for name, nodes in self.defs.items() if isinstance(nodes[-1], ast.ClassDef)}
+        plain = (ast.Constant, ast.Dict, ast.List, ast.Set, ast.Tuple, ast.DictComp, ast.ListComp, ast.SetComp)
+
+        def mine(node: ast.AST) -> bool:
+            value = getattr(node, "value", None)
+            return isinstance(value, plain) or (isinstance(value, ast.Call) and isinstance(value.func, ast.Name)
+                                                and value.func.id in self.own_classes)  # fmt: skip
+
+        # names whose methods are the student's own: functions, classes, own instances and data
+        self.own_objects = (set(self.defs) | {n for n, nodes in self.assigned.items() if all(map(mine, nodes))}) - set(self.imports)
 
     def scope(self, graded: Iterable[str], allow_in: Iterable[str] = ()) -> list[ast.AST]:
         """The definitions a check grades and, transitively, the top-level functions, classes,
@@ -297,6 +307,7 @@ class _Frame:
     name of `self` and the methods of its class."""
 
     bound: set[str]
+    instances: set[str] = field(default_factory=set)  # local names assigned an own class's instance
     self_name: str | None = None
     own_methods: set[str] = field(default_factory=set)
     is_class: bool = False
@@ -339,7 +350,7 @@ class _Uses(ast.NodeVisitor):
                 self.visit(default)
         for decorator in getattr(node, "decorator_list", []):
             self.visit(decorator)
-        frame = _Frame(bound=_bound_in(node))
+        frame = _Frame(bound=_bound_in(node), instances=self._instances(node))
         outer = self.frames[-1] if self.frames else None
         if outer is not None and outer.is_class and not isinstance(node, ast.Lambda):
             params = node.args.posonlyargs + node.args.args
@@ -412,11 +423,25 @@ class _Uses(ast.NodeVisitor):
         self._found(node, "", ban, called=called)
         return True
 
+    def _instances(self, node: ast.AST) -> set[str]:
+        return {target.id for inner in ast.walk(node) if isinstance(inner, ast.Assign) and self._new_own(inner.value)
+                for target in inner.targets if isinstance(target, ast.Name)}  # fmt: skip
+
+    def _new_own(self, value: ast.AST) -> bool:
+        """`Own(...)`: an instance of one of the student's own classes."""
+        return (isinstance(value, ast.Call) and isinstance(value.func, ast.Name)
+                and value.func.id in self.reader.own_classes and not self._local(value.func.id))  # fmt: skip
+
     def _own(self, value: ast.AST, attr: str) -> bool:
-        """`value` is the student's own module-level name, or `self` in a class that defines `attr`."""
+        """`value` is the student's own module-level name, an instance of their own class, or
+        `self` in a class that defines `attr`: its methods are theirs, not Keras'."""
+        if self._new_own(value):
+            return True
         if not isinstance(value, ast.Name):
             return False
-        if value.id in self.reader.own and not self._local(value.id):
+        if value.id in self.reader.own_objects and not self._local(value.id):
+            return True
+        if any(value.id in f.instances for f in self.frames):
             return True
         frame = next((f for f in reversed(self.frames) if f.self_name), None)
         return frame is not None and value.id == frame.self_name and attr in frame.own_methods
@@ -449,8 +474,21 @@ class _Uses(ast.NodeVisitor):
     def _found(self, node: ast.AST, path: str, ban: Ban, *, called: bool) -> None:
         shown = ast.unparse(node)
         if len(shown) > 60:
-            shown = shown[:57] + "..."
+            shown = _short(node)
         self.found.append(Use(line=node.lineno, shown=shown + ("()" if called else ""), path=path, ban=ban))
+
+
+def _short(node: ast.AST) -> str:
+    """Code too long to quote, with the arguments of its calls left out, so that the name of
+    what is called stays: `layers.Conv2D(...).compute_output_shape`."""
+    if isinstance(node, ast.Attribute):
+        return f"{_short(node.value)}.{node.attr}"
+    if isinstance(node, ast.Call):
+        if isinstance(node.func, ast.Name) and node.func.id == "getattr" and len(node.args) >= 2:
+            return f"getattr({_short(node.args[0])}, {ast.unparse(node.args[1])})"
+        return f"{_short(node.func)}({'...' if node.args or node.keywords else ''})"
+    text = ast.unparse(node)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def forbidden_uses(chapter: Chapter, source: str) -> dict[str, list[str]]:
@@ -562,7 +600,8 @@ def watching(bans: tuple[Ban, ...], module: types.ModuleType, allow_in: tuple[st
         if isinstance(target, types.ModuleType):
             module_bans.append(ban)
         elif isinstance(target, type):
-            patch(target, "__init__", _wrapped(target.__init__, ban.api, record))
+            if target.__init__ is not object.__init__:  # Keras and TensorFlow classes define one
+                patch(target, "__init__", _wrapped(target.__init__, ban.api, record))
         elif callable(target):
             owner = _resolve(ban.api.rsplit(".", 1)[0]) if ban.method else None
             if isinstance(owner, type):
