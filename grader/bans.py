@@ -38,8 +38,9 @@ if TYPE_CHECKING:
     from grader.course import Chapter
     from grader.models import BannedCall
 
-# Paths that name the same objects under another prefix (checked against the installed packages
-# by tests/test_bans.py): tf.keras is Keras 3, compat.v1/v2 re-export the same functions.
+# Paths that name the same API under another prefix (checked against the installed packages
+# by tests/test_bans.py): tf.keras is Keras 3, compat.v1/v2 re-export the same API (v1 variants of
+# some functions are other objects, the same API all the same).
 PREFIXES = {
     "tensorflow.keras": "keras",
     "tensorflow.compat.v1": "tensorflow",
@@ -529,20 +530,19 @@ def seen_at_run_time(module_file: str, calls: Iterable[BannedCall], bans: tuple[
 
 
 def _resolve(path: str) -> Any:
-    """The object a dotted path names, importing its module; None when it does not exist here."""
+    """The object a dotted path names, among the modules already imported (the warm worker has
+    TensorFlow, Keras and NumPy; a library nobody imported cannot be called); None if absent.
+    Never imports: a failed import searches the whole path, at every probe."""
     parts = path.split(".")
-    for cut in range(len(parts), 0, -1):
-        try:
-            found: Any = importlib.import_module(".".join(parts[:cut]))
-        except Exception:  # an absent library (torch, jax) bans nothing at run time
-            continue
-        try:
-            for name in parts[cut:]:
-                found = getattr(found, name)
-        except AttributeError:
+    found: Any = sys.modules.get(parts[0])
+    for i, name in enumerate(parts[1:], start=2):
+        if found is None:
             return None
-        return found
-    return None
+        try:
+            found = getattr(found, name)
+        except Exception:  # e.g. a submodule imported but not an attribute of its package
+            found = sys.modules.get(".".join(parts[:i]))
+    return found
 
 
 @contextmanager
@@ -592,6 +592,7 @@ def watching(bans: tuple[Ban, ...], module: types.ModuleType, allow_in: tuple[st
             holder[name] = new
 
     module_bans, done = [], set()
+    by_leaf: dict[str, list[tuple[Any, Any]]] = {}  # functions to replace wherever a module holds them
     for ban in bans:
         target = _resolve(ban.api)
         if target is None or id(target) in done:  # he_normal is HeNormal: wrapped once
@@ -611,12 +612,12 @@ def watching(bans: tuple[Ban, ...], module: types.ModuleType, allow_in: tuple[st
                 if isinstance(raw, types.FunctionType):
                     patch(definer, leaf, _wrapped(raw, ban.api, record))
             else:
-                leaf = ban.api.rsplit(".", 1)[-1]
-                wrapper = _wrapped(target, ban.api, record)
-                for mod in list(sys.modules.values()):
-                    space = getattr(mod, "__dict__", None)
-                    if isinstance(space, dict) and space.get(leaf) is target:
-                        patch(space, leaf, wrapper)
+                by_leaf.setdefault(ban.api.rsplit(".", 1)[-1], []).append((target, _wrapped(target, ban.api, record)))
+    for leaf, pairs in by_leaf.items():
+        for target, wrapper in pairs:
+            for space in [*_holders(leaf, target), vars(module)]:
+                if space.get(leaf) is target:
+                    patch(space, leaf, wrapper)
     if module_bans:
         def matched(name: Any) -> str | None:
             return next((b.api for b in module_bans
@@ -650,6 +651,26 @@ def watching(bans: tuple[Ban, ...], module: types.ModuleType, allow_in: tuple[st
 
 
 _ABSENT = object()
+_HOLDERS: dict[tuple[str, int], list[dict]] = {}
+
+
+def _holders(leaf: str, target: Any) -> list[dict]:
+    """The namespaces of the modules of the target's library that hold it under `leaf`
+    (`tf.tanh`, `tf.math.tanh`, `tf.nn.tanh`, ...). Scanning the modules takes milliseconds:
+    done once per process and function, and checked again at each use."""
+    key = (leaf, id(target))
+    if key not in _HOLDERS:
+        root = (getattr(target, "__module__", None) or "").split(".")[0]
+        roots = tuple({root, *(("tensorflow", "keras") if root in ("tensorflow", "keras") else ())} - {""})
+        found = []
+        for name, mod in list(sys.modules.items()):
+            if roots and not name.startswith(roots):
+                continue
+            space = getattr(mod, "__dict__", None)
+            if isinstance(space, dict) and space.get(leaf) is target:
+                found.append(space)
+        _HOLDERS[key] = found
+    return _HOLDERS[key]
 
 
 def _wrapped(original: Any, api: str, record: Any) -> Any:
