@@ -182,19 +182,23 @@ class Use:
 
 
 def _is_main_guard(node: ast.stmt) -> bool:
-    """`if __name__ == "__main__":`, the student's own try-out code, never graded."""
+    """`if __name__ == "__main__":`: its body is the student's own try-out code, never graded."""
     if not isinstance(node, ast.If) or not isinstance(node.test, ast.Compare):
         return False
-    sides = [node.test.left, *node.test.comparators]
+    test = node.test
+    if len(test.ops) != 1 or not isinstance(test.ops[0], ast.Eq):
+        return False
+    sides = [test.left, *test.comparators]
     return any(isinstance(s, ast.Name) and s.id == "__name__" for s in sides) and any(
         isinstance(s, ast.Constant) and s.value == "__main__" for s in sides
     )
 
 
 def _top_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
-    """Module-level statements, looking into if/try/with blocks (not the __main__ block)."""
+    """Module-level statements, looking into if/try/with blocks (not a __main__ block's body)."""
     for node in body:
         if _is_main_guard(node):
+            yield from _top_statements(node.orelse)
             continue
         yield node
         if isinstance(node, (ast.If, ast.Try, ast.With)) or type(node).__name__ == "TryStar":
@@ -233,6 +237,7 @@ class SourceReader:
         self.defs: dict[str, list[ast.AST]] = {}
         self.assigned: dict[str, list[ast.AST]] = {}
         self.methods: dict[str, list[ast.AST]] = {}
+        self.class_of: dict[int, ast.ClassDef] = {}  # id(method) -> its class
         for node in tops:
             if isinstance(node, _DEFS):
                 self.defs.setdefault(node.name, []).append(node)
@@ -240,14 +245,15 @@ class SourceReader:
                     for item in node.body:
                         if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
                             self.methods.setdefault(item.name, []).append(item)
+                            self.class_of[id(item)] = node
             elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 for target in targets:
                     for name in ast.walk(target):
                         if isinstance(name, ast.Name):
                             self.assigned.setdefault(name.id, []).append(node)
-        main = [n for n in tree.body if _is_main_guard(n)]
-        in_main = {id(n) for block in main for n in ast.walk(block)}
+        main = [n for n in ast.walk(tree) if isinstance(n, ast.stmt) and _is_main_guard(n)]
+        in_main = {id(n) for guard in main for stmt in guard.body for n in ast.walk(stmt)}
         everywhere = [n for n in ast.walk(tree) if id(n) not in in_main]
         self.imports = _bound_by_import(everywhere)
         self.stars = [n.module for n in everywhere
@@ -296,6 +302,8 @@ class SourceReader:
         found: dict[tuple[int, str], Use] = {}
         for node in nodes:
             visitor = _Uses(self, bans)
+            if id(node) in self.class_of:  # a method reached by its name: read it in its class
+                visitor.frames.append(_class_frame(self.class_of[id(node)]))
             visitor.visit(node)
             for use in visitor.found:
                 found.setdefault((use.line, use.ban.api), use)
@@ -312,6 +320,13 @@ class _Frame:
     self_name: str | None = None
     own_methods: set[str] = field(default_factory=set)
     is_class: bool = False
+
+
+def _class_frame(node: ast.ClassDef) -> _Frame:
+    own = {item.name for item in node.body if isinstance(item, _DEFS)}
+    own |= {t.id for item in node.body if isinstance(item, ast.Assign) for t in item.targets
+            if isinstance(t, ast.Name)}  # fmt: skip
+    return _Frame(bound=set(), own_methods=own, is_class=True)
 
 
 def _bound_in(node: ast.AST) -> set[str]:
@@ -368,10 +383,7 @@ class _Uses(ast.NodeVisitor):
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         for expr in [*node.bases, *node.keywords, *node.decorator_list]:
             self.visit(expr)
-        own = {item.name for item in node.body if isinstance(item, _DEFS)}
-        own |= {t.id for item in node.body if isinstance(item, ast.Assign) for t in item.targets
-                if isinstance(t, ast.Name)}  # fmt: skip
-        self.frames.append(_Frame(bound=set(), own_methods=own, is_class=True))
+        self.frames.append(_class_frame(node))
         for child in node.body:
             self.visit(child)
         self.frames.pop()

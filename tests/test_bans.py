@@ -69,6 +69,12 @@ OWN_NAMES = {
         "\n\nclass _Counter:\n    def count_params(self, n_in, units, use_bias):\n        return n_in * units + (units if use_bias else 0)\n\n"
         "    def total(self, n_in, units):\n        return self.count_params(n_in, units, True)\n",
     ),
+    "an own method reached by its name": (
+        CH1, DENSE, "    return _use(_Own(), input_size, units, use_bias)\n",
+        "\n\ndef _use(own, n_in, units, use_bias):\n    return own.count(n_in, units, use_bias)\n\n\nclass _Own:\n"
+        "    def count(self, n_in, units, use_bias):\n        return self.count_params(n_in, units, use_bias)\n\n"
+        "    def count_params(self, n_in, units, use_bias):\n        return n_in * units + (units if use_bias else 0)\n",
+    ),
     "an own function called he_normal": (
         CH2, "    return keras.random.normal(shape, mean=0.0, stddev=np.sqrt(2.0 / fan_in), dtype=dtype)\n",
         "    return he_normal(shape, fan_in, dtype)\n",
@@ -150,6 +156,14 @@ def test_real_uses_are_caught_with_their_line(case: str) -> None:
     assert any(expected in line for line in found[check_name]), found[check_name]
     for lines in found.values():
         assert all(LINE.match(line) for line in lines), lines  # every ban message names a line
+
+
+@pytest.mark.parametrize("guard", ["if __name__ != '__main__':\n", "if __name__ == '__main__':\n    pass\nelse:\n"])
+def test_code_that_runs_on_import_is_read_beside_a_main_guard(guard: str) -> None:
+    """Only the body of `if __name__ == "__main__":` is skipped: it never runs when graded."""
+    redefined = "    import keras\n\n    def dense_params(n_in, units, use_bias=True):\n        return keras.Model.count_params(n_in)\n"
+    found = zeroed(CH1, solution(CH1) + "\n" + guard + redefined)
+    assert "keras.Model.count_params() counts with Keras" in found["dense_params"][0]
 
 
 def test_the_line_is_the_line_of_the_use() -> None:
