@@ -269,7 +269,8 @@ class SourceReader:
                                                 and value.func.id in self.own_classes)  # fmt: skip
 
         # names whose methods are the student's own: functions, classes, own instances and data
-        self.own_objects = (set(self.defs) | {n for n, nodes in self.assigned.items() if all(map(mine, nodes))}) - set(self.imports)
+        data = {name for name, nodes in self.assigned.items() if all(map(mine, nodes))}
+        self.own_objects = (set(self.defs) | data) - set(self.imports)
 
     def scope(self, graded: Iterable[str], allow_in: Iterable[str] = ()) -> list[ast.AST]:
         """The definitions a check grades and, transitively, the top-level functions, classes,
@@ -323,9 +324,12 @@ class _Frame:
 
 
 def _class_frame(node: ast.ClassDef) -> _Frame:
+    """A class's own attributes: its methods, class attributes and what its methods set on `self`."""
     own = {item.name for item in node.body if isinstance(item, _DEFS)}
     own |= {t.id for item in node.body if isinstance(item, ast.Assign) for t in item.targets
             if isinstance(t, ast.Name)}  # fmt: skip
+    own |= {t.attr for t in ast.walk(node) if isinstance(t, ast.Attribute) and isinstance(t.ctx, ast.Store)
+            and isinstance(t.value, ast.Name) and t.value.id == "self"}  # fmt: skip
     return _Frame(bound=set(), own_methods=own, is_class=True)
 
 
@@ -429,8 +433,8 @@ class _Uses(ast.NodeVisitor):
                     self._found(node, path, ban, called=called)
                     return True
         ban = self.methods.get(attr)
-        if ban is None or self._own(value, attr):
-            return False
+        if ban is None or not isinstance(getattr(node, "ctx", ast.Load()), ast.Load) or self._own(value, attr):
+            return False  # setting an attribute of that name calls nothing
         if bases and not any(b.rsplit(".", 1)[-1][:1].isupper() for b in bases):
             return False  # an attribute of a module (np.gradient), not a method of an object
         self._found(node, "", ban, called=called)

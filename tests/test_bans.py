@@ -66,8 +66,15 @@ OWN_NAMES = {
     ),
     "an own class whose method is called count_params": (
         CH1, DENSE, "    return _Counter().count_params(input_size, units, use_bias)\n",
-        "\n\nclass _Counter:\n    def count_params(self, n_in, units, use_bias):\n        return n_in * units + (units if use_bias else 0)\n\n"
+        "\n\nclass _Counter:\n    def count_params(self, n_in, units, use_bias):\n"
+        "        return n_in * units + (units if use_bias else 0)\n\n"
         "    def total(self, n_in, units):\n        return self.count_params(n_in, units, True)\n",
+    ),
+    "an own attribute called summary": (
+        CH1, DENSE, "    return _Report(input_size, units, use_bias).summary['params']\n",
+        "\n\nclass _Report:\n    def __init__(self, n_in, units, use_bias):\n"
+        "        self.summary = {'params': n_in * units + (units if use_bias else 0)}\n\n"
+        "    def show(self):\n        return self.summary\n",
     ),
     "an own method reached by its name": (
         CH1, DENSE, "    return _use(_Own(), input_size, units, use_bias)\n",

@@ -19,7 +19,8 @@ CHAPTER = ChapterSpec(
 NO_KERAS_COUNTING = {
     "keras.Model.count_params": "counts with Keras; this exercise asks you to count by hand",
     "keras.Model.summary": "counts with Keras; this exercise asks you to count by hand",
-    "keras.layers.Layer.compute_output_shape": "asks Keras for the shape; this exercise asks you to work it out by hand",
+    "keras.layers.Layer.compute_output_shape":
+        "asks Keras for the shape; this exercise asks you to work it out by hand",
 }
 NO_TANH = {api: "is a ready-made tanh; this exercise asks you to build it from the sigmoid"
            for api in ("numpy.tanh", "math.tanh", "cmath.tanh", "tensorflow.math.tanh", "keras.activations.tanh",
