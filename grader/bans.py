@@ -536,7 +536,8 @@ def seen_at_run_time(module_file: str, calls: Iterable[BannedCall], bans: tuple[
     """Feedback for the banned calls the sandbox recorded while a check's probe ran."""
     reasons = {b.api: b.reason for b in bans}
     return messages([
-        f"{module_file}, line {c.line}: called {c.api} while {c.function} ran (seen at run time); "
+        f"{module_file}, line {c.line}: {'imported' if c.imported else 'called'} {c.api} while {c.function} ran "
+        f"(seen at run time); "
         f"{reasons.get(c.api, 'which this exercise forbids')}"
         for c in calls
     ])  # fmt: skip
@@ -576,7 +577,7 @@ def watching(bans: tuple[Ban, ...], module: types.ModuleType, allow_in: tuple[st
     seen: list[BannedCall] = []
     undo: list[tuple[Any, str, Any]] = []
 
-    def record(api: str) -> None:
+    def record(api: str, imported: bool = False) -> None:
         if len(seen) >= 20:
             return
         try:
@@ -592,7 +593,7 @@ def watching(bans: tuple[Ban, ...], module: types.ModuleType, allow_in: tuple[st
                 outer = outer.f_back
             if set(names) & set(allow_in):
                 return
-            call = BannedCall(api=api, function=frame.f_code.co_qualname, line=frame.f_lineno)
+            call = BannedCall(api=api, function=frame.f_code.co_qualname, line=frame.f_lineno, imported=imported)
         except Exception:  # introspection refused: the source reading is the signal left
             return
         if call not in seen:
@@ -643,12 +644,12 @@ def watching(bans: tuple[Ban, ...], module: types.ModuleType, allow_in: tuple[st
 
         def guarded_import(name, globals=None, locals=None, fromlist=(), level=0):  # noqa: A002, ANN001, ANN202
             if not level and (api := matched(name)):
-                record(api)
+                record(api, imported=True)
             return original_import(name, globals, locals, fromlist, level)
 
         def guarded_import_module(name, package=None):  # noqa: ANN001, ANN202
             if api := matched(name):
-                record(api)
+                record(api, imported=True)
             return original_import_module(name, package)
 
         patch(builtins.__dict__, "__import__", guarded_import)

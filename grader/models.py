@@ -33,6 +33,7 @@ class BannedCall(Model):
     api: str = Field(description="the ban's dotted path, e.g. keras.Model.count_params")
     function: str = Field(description="the submission's function that made the call")
     line: int
+    imported: bool = Field(default=False, description="an import of a banned module, not a call")
 
 
 class Observation(Model):

@@ -333,12 +333,12 @@ def test_run_time_records_calls_the_source_cannot_see(tmp_path: Path) -> None:
     line = {name: next(i for i, text in enumerate(lines, 1) if text.startswith(f"def {name}(")) + 1
             for name in ("computed", "imported", "built", "method")}
     line["by_exec"] = next(i for i, text in enumerate(lines, 1) if text.startswith("    exec("))
-    assert [(c.api, c.function, c.line) for c in seen] == [
-        ("numpy.tanh", "computed", line["computed"]),
-        ("json", "imported", line["imported"]),
-        ("json.JSONEncoder", "built", line["built"]),
-        ("fractions.Fraction.limit_denominator", "method", line["method"]),
-        ("numpy.tanh", "by_exec", line["by_exec"]),
+    assert [(c.api, c.function, c.line, c.imported) for c in seen] == [
+        ("numpy.tanh", "computed", line["computed"], False),
+        ("json", "imported", line["imported"], True),
+        ("json.JSONEncoder", "built", line["built"], False),
+        ("fractions.Fraction.limit_denominator", "method", line["method"], False),
+        ("numpy.tanh", "by_exec", line["by_exec"], False),
     ]
     now = (np.tanh, vars(json.JSONEncoder)["__init__"], fractions.Fraction.limit_denominator, __import__)
     assert all(a is b for a, b in zip(now, originals)), "everything is restored"
@@ -377,3 +377,17 @@ def test_a_computed_name_is_caught_at_run_time(session) -> None:
     )
     assert by_name["conv2d_params"].score == by_name["conv2d_params"].points  # graded, never calls it
     assert by_name[T].score == by_name[T].points
+
+
+def test_an_import_by_a_computed_name_is_caught_at_run_time(session) -> None:
+    """Chapter 8: TensorFlow imported under a name built at run time, in backward only."""
+    source = planted(CH8, BACKWARD, BACKWARD + '    _tf = __import__("tensor" + "flow")\n    del _tf\n')
+    line = source.splitlines().index('    _tf = __import__("tensor" + "flow")') + 1
+    assert zeroed(CH8, source) == {}, "no reading of the source can tell"
+    result = session.grade(CH8, Submission("computed import", source))
+    lost = {c.name: c.feedback for c in result.checks if c.score < c.points}
+    assert set(lost) == {"backward", "backward_random"}, lost
+    assert lost["backward"] == [
+        f"backprop.py, line {line}: imported tensorflow while backward ran (seen at run time); "
+        "uses TensorFlow; every function but train_step is NumPy only"
+    ]
