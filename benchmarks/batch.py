@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from grader.checks import run_probe  # noqa: E402
 from grader.course import Course  # noqa: E402
-from grader.grading import forbidden_uses  # noqa: E402
+from grader.bans import forbidden_uses  # noqa: E402
 from grader.judges import judge_cases  # noqa: E402
 from grader.models import Observation  # noqa: E402
 from grader.sandbox.plan import MALLOC_ENV  # noqa: E402

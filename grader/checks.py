@@ -8,7 +8,9 @@ a comparison (runs outside, in the grader, on the student's and the reference's 
 
     CHAPTER = ChapterSpec(title="Fundamentals", module="fundamentals")
 
-    @check(points=2, compare=close(rtol=0), forbid=["count_params"], reference="oracle")
+    NO_KERAS_COUNTING = {"keras.Model.count_params": "counts with Keras; count by hand"}
+
+    @check(points=2, compare=close(rtol=0), forbid=NO_KERAS_COUNTING, reference="oracle")
     def dense_params(sub, ctx):
         "Parameters of a Dense layer."
         for n_in, units in [(3, 32), (32, 10)]:
@@ -30,11 +32,12 @@ import traceback
 import types
 import zlib
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from grader.bans import Ban, as_bans, watching
 from grader.judges import Compare, exact
 from grader.models import Case, Observation
 
@@ -65,8 +68,9 @@ class Check:
     compare: Compare
     hidden: bool = False
     partial: bool = True
-    forbid: tuple[str, ...] = ()
+    forbid: tuple[Ban, ...] = ()
     allow_in: tuple[str, ...] = ()
+    graded: tuple[str, ...] | None = None
     reference: str = "solution"
     gpu_compare: Compare | None = None
     picture: bool = False
@@ -81,8 +85,9 @@ def check(
     points: float,
     compare: Compare = exact(),
     partial: bool = True,
-    forbid: list[str] | tuple[str, ...] = (),
+    forbid: Mapping[str, str] | Iterable[Ban] = (),
     allow_in: list[str] | tuple[str, ...] = (),
+    graded: list[str] | tuple[str, ...] | None = None,
     reference: str = "solution",
     gpu_compare: Compare | None = None,
     picture: bool = False,
@@ -91,9 +96,16 @@ def check(
 
     points: full marks; with `partial` the share of cases that match earns its share of points.
     compare: how a student's case value is compared with the reference's (see grader.judges).
-    forbid: names the submission's source may not use (attribute, name or import), checked with ast.
-    allow_in: top-level functions of the submission where the forbidden names are allowed after
-        all (e.g. a `train_step` that must use tf.GradientTape beside a by-hand `backward`).
+    forbid: APIs the graded code may not use, {dotted path: reason}, e.g.
+        {"keras.Model.count_params": "counts with Keras; count by hand"} (or Ban objects). A path
+        names a real API (a module, function, class, or a method as `keras.Model.summary`),
+        resolved through the submission's imports; only the functions the check grades, and
+        what they call in the same file, are read (see grader.bans). A use zeroes the check, with
+        the line and the reason; a call seen at run time does too.
+    allow_in: top-level functions of the submission where the banned APIs are allowed after
+        all, even when graded code calls them (e.g. a `train_step` that must use tf.GradientTape).
+    graded: the submission's top-level names the check grades, for its bans; by default the
+        names its probe reads off the submission (`sub.dense_params`, `getattr(sub, "relu")`).
     reference: module of `solutions/chapterN/` the reference observation comes from; "solution"
         is the reference solution itself, another name (e.g. "oracle") a module built on Keras.
     gpu_compare: the comparison to use instead when the submission ran on a GPU, for checks whose
@@ -112,8 +124,9 @@ def check(
             probe=probe,
             compare=compare,
             partial=partial,
-            forbid=tuple(forbid),
+            forbid=as_bans(forbid),
             allow_in=tuple(allow_in),
+            graded=None if graded is None else tuple(graded),
             reference=reference,
             gpu_compare=gpu_compare,
             picture=picture,
@@ -205,25 +218,30 @@ class ProbeContext:
         return numbered
 
 
-def run_probe(chk: Check, module: types.ModuleType | None, seed: int) -> Observation:
+def run_probe(chk: Check, module: types.ModuleType | None, seed: int, *, watch: bool = False) -> Observation:
     """Run one probe; every exception becomes part of the observation.
 
     Keras initialisers draw from the global seed, so it is set from (seed, check) first: the
-    student and the reference draw the same weights. Only called where TensorFlow is warm."""
+    student and the reference draw the same weights. With `watch` (a submission, never a
+    reference), calls of the check's banned APIs from the module's code are recorded. Only
+    called where TensorFlow is warm."""
     import keras
 
     keras.utils.set_random_seed(int(seed_for(seed, chk.name).generate_state(1)[0]) % 2**31)
     ctx = ProbeContext(check=chk.name, seed=seed)
     start = time.perf_counter()
     error = None
-    try:
-        chk.probe(module, ctx)
-    except CheckTimeout:
-        raise
-    except BaseException as exc:
-        error = describe(exc)
+    bans = chk.forbid if watch and module is not None else ()
+    with watching(bans, module, chk.allow_in) as banned:
+        try:
+            chk.probe(module, ctx)
+        except CheckTimeout:
+            raise
+        except BaseException as exc:
+            error = describe(exc)
     return Observation(
-        check=chk.name, cases=ctx.cases, error=error, seconds=time.perf_counter() - start
+        check=chk.name, cases=ctx.cases, error=error, seconds=time.perf_counter() - start,
+        banned=banned,
     )
 
 

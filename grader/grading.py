@@ -15,6 +15,7 @@ from pathlib import Path
 
 from pydantic import TypeAdapter, ValidationError
 
+from grader.bans import forbidden_uses, seen_at_run_time
 from grader.checks import Check
 from grader.course import Chapter
 from grader.errors import BadInput
@@ -37,7 +38,7 @@ from grader.pictures import write_comparison
 from grader.sandbox.client import Worker
 from grader.sandbox.worker import SETUP_FAILED
 from grader.notebook import definitions, translate
-from grader.submission import Submission, names_used, syntax_error
+from grader.submission import Submission, syntax_error
 
 DEFAULT_SEED = 2026
 HIDDEN_FILES = ("hidden_checks.py",)
@@ -155,7 +156,7 @@ def grade_submission(
             f"{chapter.module_file}: {bad_syntax}; nothing could run", env,
         )  # fmt: skip
     banned = forbidden_uses(chapter, submission.source)
-    calls = [ProbeCall(check=c.name, module=chapter.spec.module) for c in chapter.checks]
+    calls = [ProbeCall(check=c.name, module=chapter.spec.module, watch=bool(c.forbid)) for c in chapter.checks]
     seen, end = observe(
         worker, {chapter.module_file: submission.source}, chapter, calls, seed, limits
     )
@@ -171,11 +172,14 @@ def grade_submission(
     checks = []
     for chk in chapter.checks:
         if banned.get(chk.name):
-            checks.append(_zero(chk, f"uses {', '.join(banned[chk.name])}, which this exercise forbids"))
+            checks.append(_zero(chk, *banned[chk.name]))
             continue
         mine = seen.observations.get(chk.name)
         if mine is None:
             checks.append(_zero(chk, _why_missing(seen, ended)))
+            continue
+        if mine.banned:
+            checks.append(_zero(chk, *seen_at_run_time(chapter.module_file, mine.banned, chk.forbid)))
             continue
         judged = _judge(chk, mine, reference[chk.name], env.device)
         if chk.picture and pictures is not None:
@@ -191,14 +195,6 @@ def grade_submission(
     elif len(seen.observations) < len(chapter.checks) and not seen.import_errors:
         status = "crashed"
     return result(status, checks, messages=messages, output_tail=end.output_tail)
-
-
-def forbidden_uses(chapter: Chapter, source: str) -> dict[str, list[str]]:
-    """For each check with a `forbid` rule, the forbidden names the source uses (sorted; empty
-    when none). The source's names are read once per rule, not once per check."""
-    rules = {c.allow_in for c in chapter.checks if c.forbid}
-    used = {key: names_used(source, key) for key in rules}
-    return {c.name: sorted(set(c.forbid) & used[c.allow_in]) for c in chapter.checks if c.forbid}
 
 
 def environment(worker: Worker, seed: int, limits: Limits) -> Environment:
@@ -267,10 +263,10 @@ def _with_picture(chk: Check, judged: CheckResult, mine: Observation, ref: Obser
     return judged.model_copy(update={"pictures": [str(path)], "feedback": [*judged.feedback, line]})
 
 
-def _zero(chk: Check, why: str) -> CheckResult:
+def _zero(chk: Check, *why: str) -> CheckResult:
     return CheckResult(
         name=chk.name, description=chk.description, points=chk.points, score=0.0,
-        hidden=chk.hidden, status="failed", feedback=[why],
+        hidden=chk.hidden, status="failed", feedback=list(why),
     )  # fmt: skip
 
 

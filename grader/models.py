@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_serializer, model_validator
 
 
 class Model(BaseModel):
@@ -27,12 +27,31 @@ class Case(Model):
     error: str | None = Field(default=None, description="exception raised by the code under test")
 
 
+class BannedCall(Model):
+    """A call of a banned API made by the submission's own code while a probe ran."""
+
+    api: str = Field(description="the ban's dotted path, e.g. keras.Model.count_params")
+    function: str = Field(description="the submission's function that made the call")
+    line: int
+    imported: bool = Field(default=False, description="an import of a banned module, not a call")
+
+
 class Observation(Model):
     kind: Literal["observation"] = "observation"
     check: str
     cases: list[Case] = []
     error: str | None = Field(default=None, description="the probe could not run at all")
     seconds: float = 0.0
+    banned: list[BannedCall] = Field(default=[], description="banned APIs seen called at run time")
+
+    @model_serializer(mode="wrap")
+    def _without_empty_banned(self, handler: Any) -> Any:
+        """Only a submission's observation can carry banned calls: written only when there are
+        some, so the recorded reference observations stay as they were."""
+        data = handler(self)
+        if isinstance(data, dict) and not data.get("banned"):
+            data.pop("banned", None)
+        return data
 
 
 class ProbeStarted(Model):
@@ -68,6 +87,8 @@ class Limits(Model):
 class ProbeCall(Model):
     check: str
     module: str = Field(description="module passed to the probe: the submission or a reference")
+    watch: bool = Field(default=False, description="record calls of the check's banned APIs: set "
+                        "for a submission, never for reference modules (they call Keras on purpose)")
 
 
 class Job(Model):

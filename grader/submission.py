@@ -57,7 +57,7 @@ def read_submission(path: Path, module_file: str) -> Submission:
 def syntax_error(source: str) -> str | None:
     """A one-line description of the first syntax error, or None."""
     try:
-        _tree(source)
+        parse(source)
     except SyntaxError as exc:
         return f"SyntaxError on line {exc.lineno}: {exc.msg}"
     except ValueError as exc:  # e.g. null bytes
@@ -65,33 +65,8 @@ def syntax_error(source: str) -> str | None:
     return None
 
 
-def names_used(source: str, allowed_in: tuple[str, ...] = ()) -> set[str]:
-    """Every name, attribute and imported name in the source, except inside the top-level
-    functions and classes named in `allowed_in`: what `forbid` is checked against.
-
-    Checked on the source, outside the sandbox, because a ban enforced by patching inside the
-    sandbox is a ban the submission can undo.
-    """
-    found: set[str] = set()
-    kinds = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-    tops = [n for n in _tree(source).body if not (isinstance(n, kinds) and n.name in allowed_in)]
-    for node in (inner for top in tops for inner in ast.walk(top)):
-        if isinstance(node, ast.Name):
-            found.add(node.id)
-        elif isinstance(node, ast.Attribute):
-            found.add(node.attr)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            if isinstance(node, ast.ImportFrom) and node.module:
-                found.update(node.module.split("."))
-            for alias in node.names:
-                found.update(alias.name.split("."))
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-            found.add(node.value)  # getattr(model, "count_params")
-    return found
-
-
 @lru_cache(maxsize=4)
-def _tree(source: str) -> ast.Module:
-    """Grading a submission reads its syntax tree twice or more (syntax, then names): parse
+def parse(source: str) -> ast.Module:
+    """Grading a submission reads its syntax tree twice or more (syntax, then bans): parse
     once. Callers only read the tree."""
     return ast.parse(source)

@@ -15,7 +15,16 @@ CHAPTER = ChapterSpec(
     "shapes, write activation functions, and see why stacked linear layers collapse.",
 )
 
-NO_KERAS_COUNTING = ["count_params", "compute_output_shape", "summary"]
+# The stub's rule: count by hand, without asking Keras (and tanh_via_sigmoid without any tanh).
+NO_KERAS_COUNTING = {
+    "keras.Model.count_params": "counts with Keras; this exercise asks you to count by hand",
+    "keras.Model.summary": "counts with Keras; this exercise asks you to count by hand",
+    "keras.layers.Layer.compute_output_shape":
+        "asks Keras for the shape; this exercise asks you to work it out by hand",
+}
+NO_TANH = {api: "is a ready-made tanh; this exercise asks you to build it from the sigmoid"
+           for api in ("numpy.tanh", "math.tanh", "cmath.tanh", "tensorflow.math.tanh", "keras.activations.tanh",
+                       "keras.ops.tanh", "torch.tanh", "jax.numpy.tanh")}
 
 
 def _shape(rng, rank=1, low=1, high=6):
@@ -144,7 +153,7 @@ def relu(sub, ctx):
     _activation_check("relu")(sub, ctx)
 
 
-@check(points=1, compare=close(rtol=1e-5, atol=1e-6), forbid=["tanh"], reference="oracle")
+@check(points=1, compare=close(rtol=1e-5, atol=1e-6), forbid=NO_TANH, reference="oracle")
 def tanh_via_sigmoid(sub, ctx):
     "tanh written with the sigmoid only: 2 * sigmoid(2z) - 1 (no tanh function allowed)."
     _activation_check("tanh_via_sigmoid")(sub, ctx)

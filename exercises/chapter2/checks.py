@@ -193,7 +193,11 @@ def _weight_stats(weights, fan_in, uniform=False):
 
 
 # scaled_normal is to be written by hand, not borrowed from Keras' ready-made initialisers.
-KERAS_NORMAL_INITIALIZERS = ["VarianceScaling", "HeNormal", "he_normal", "RandomNormal"]
+KERAS_NORMAL_INITIALIZERS = {
+    f"keras.initializers.{name}": "is one of Keras' ready-made initialisers; this exercise asks you to write "
+    "scaled_normal yourself (with keras.random.normal)"
+    for name in ("VarianceScaling", "variance_scaling", "HeNormal", "he_normal", "RandomNormal", "random_normal")
+}
 
 
 @check(points=2, compare=_stats_or_close, forbid=KERAS_NORMAL_INITIALIZERS, reference="oracle")

@@ -17,10 +17,19 @@ CHAPTER = ChapterSpec(
     "sample_weight, reset, survive a get_config/from_config round trip and work in fit/evaluate.",
 )
 
-TOPK_BUILTINS = ["TopKCategoricalAccuracy", "SparseTopKCategoricalAccuracy", "top_k_categorical_accuracy",
-                 "sparse_top_k_categorical_accuracy", "in_top_k"]
-BINARY_BUILTINS = ["Precision", "Recall", "F1Score", "FBetaScore", "TruePositives", "FalsePositives",
-                   "FalseNegatives", "PrecisionAtRecall", "RecallAtPrecision"]
+_OWN_LOGIC = "this exercise asks you to write the metric's logic yourself"
+TOPK_BUILTINS = {
+    **{f"keras.metrics.{name}": f"is Keras' own top-k metric; {_OWN_LOGIC}"
+       for name in ("TopKCategoricalAccuracy", "SparseTopKCategoricalAccuracy", "top_k_categorical_accuracy",
+                    "sparse_top_k_categorical_accuracy")},
+    "keras.ops.in_top_k": f"is Keras' ready-made top-k test; {_OWN_LOGIC}",
+    "tensorflow.math.in_top_k": f"is TensorFlow's ready-made top-k test; {_OWN_LOGIC}",
+}
+BINARY_BUILTINS = {
+    f"keras.metrics.{name}": f"is Keras' own metric; {_OWN_LOGIC}"
+    for name in ("Precision", "Recall", "F1Score", "FBetaScore", "TruePositives", "FalsePositives",
+                 "FalseNegatives", "PrecisionAtRecall", "RecallAtPrecision")
+}
 SAME = close(rtol=1e-5, atol=1e-6)
 
 

@@ -16,9 +16,17 @@ CHAPTER = ChapterSpec(
     "with tf.GradientTape.",
 )
 
-# The by-hand checks forbid autodiff everywhere but in train_step, which must use tf.GradientTape.
-BY_HAND = ["GradientTape", "tensorflow", "tf", "keras", "gradients", "jacobian", "batch_jacobian",
-           "torch", "jax", "autograd"]
+# The by-hand functions are NumPy only; train_step, which must use tf.GradientTape, is exempt.
+_NUMPY_ONLY = "every function but train_step is NumPy only"
+BY_HAND = {
+    "tensorflow.GradientTape": f"is autodiff; {_NUMPY_ONLY} (use the chain rule)",
+    "tensorflow.gradients": f"is autodiff; {_NUMPY_ONLY} (use the chain rule)",
+    "tensorflow": f"uses TensorFlow; {_NUMPY_ONLY}",
+    "keras": f"uses Keras; {_NUMPY_ONLY}",
+    "torch": f"uses PyTorch; {_NUMPY_ONLY}",
+    "jax": f"uses JAX; {_NUMPY_ONLY}",
+    "autograd": f"is autodiff; {_NUMPY_ONLY}",
+}
 TRAIN_STEP_ONLY = ["train_step"]
 FLOAT32 = close(rtol=2e-4, atol=2e-5)
 

@@ -78,7 +78,7 @@ def run(job: Job, result_fd: int, scratch: Path, uid: int | None, memory_base: i
             continue
         signal.setitimer(signal.ITIMER_REAL, job.limits.check_s)
         try:
-            observation = run_probe(checks[call.check], module, job.seed)
+            observation = run_probe(checks[call.check], module, job.seed, watch=call.watch)
         except CheckTimeout:
             observation = Observation(
                 check=call.check, error=f"timed out after {job.limits.check_s:g} s"

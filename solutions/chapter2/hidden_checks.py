@@ -4,7 +4,7 @@ Shared helpers come from the public checks (exercises/chapter2/checks.py).
 """
 
 from checks import (
-    _builds, _classifier, _fit_and_evaluate_case, _fit_compiled, _inputs, _observe_model,
+    KERAS_NORMAL_INITIALIZERS, _builds, _classifier, _fit_and_evaluate_case, _fit_compiled, _inputs, _observe_model,
     _stats_or_close, _weight_stats,
 )
 from grader.checks import check
@@ -60,7 +60,7 @@ def fit_random(sub, ctx):
 
 
 @check(points=1, compare=_stats_or_close,
-       forbid=["VarianceScaling", "HeNormal", "he_normal", "RandomNormal"], reference="oracle")
+       forbid=KERAS_NORMAL_INITIALIZERS, graded=["scaled_normal"], reference="oracle")
 def initializers_random(sub, ctx):
     "scaled_normal on a fresh Conv2D kernel shape; seeded_dense with a fresh seed."
     import numpy as np
