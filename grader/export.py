@@ -9,15 +9,47 @@ import csv
 import html
 import json
 from pathlib import Path
+from typing import Literal
 
 import click
 
 from grader.course import Chapter
-from grader.models import SubmissionResult
+from grader.models import CheckResult, SubmissionResult
 from grader.render import submission_text
 
 FORMATS = ("csv", "json", "gradescope")
 HISTOGRAM_BINS = 10
+HiddenFeedback = Literal["full", "inputs", "summary"]
+HIDDEN_FEEDBACK: tuple[HiddenFeedback, ...] = ("full", "inputs", "summary")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet reads as a formula
+
+
+def csv_cell(value: object) -> object:
+    """A value for a CSV cell that a spreadsheet shows, never runs: text starting like a
+    formula (`=HYPERLINK(...)`, `+1`, `@SUM`) gets a leading `'`; numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def for_students(result: SubmissionResult, hidden: HiddenFeedback) -> SubmissionResult:
+    """What a student may see of a result: under `summary` a hidden check shows its name,
+    points and pass or fail only, and the printed output (which could print a hidden input)
+    is left out; under `inputs` also how many cases passed and the inputs of the failed ones,
+    never expected values; `full` shows everything. The gradebook keeps everything."""
+    if hidden == "full" or not any(c.hidden for c in result.checks):
+        return result
+    checks = [c if not c.hidden else _hidden_check(c, hidden) for c in result.checks]
+    tail = result.output_tail if hidden == "inputs" else ""
+    return result.model_copy(update={"checks": checks, "output_tail": tail})
+
+
+def _hidden_check(c: CheckResult, hidden: HiddenFeedback) -> CheckResult:
+    feedback = []
+    if hidden == "inputs" and c.failed_cases:
+        feedback = [f"{c.cases - len(c.failed_cases)} of {c.cases} cases passed",
+                    *[f"{label}: did not match" for label in c.failed_cases]]
+    return c.model_copy(update={"feedback": feedback, "pictures": []})
 
 
 def write_csv(results: dict[str, SubmissionResult], chapter: Chapter, path: Path) -> None:
@@ -27,7 +59,8 @@ def write_csv(results: dict[str, SubmissionResult], chapter: Chapter, path: Path
         out.writerow(["student", "status", *names, "total", "max_score"])
         for student, r in results.items():
             scores = {c.name: c.score for c in r.checks}
-            out.writerow([student, r.status, *[scores.get(n, 0) for n in names], r.score, r.max_score])
+            row = [student, r.status, *[scores.get(n, 0) for n in names], r.score, r.max_score]
+            out.writerow([csv_cell(v) for v in row])
 
 
 def write_jsonl(results: dict[str, SubmissionResult], path: Path) -> None:
@@ -36,12 +69,14 @@ def write_jsonl(results: dict[str, SubmissionResult], path: Path) -> None:
             f.write(json.dumps({"student": student, **r.model_dump(mode="json")}) + "\n")
 
 
-def write_gradescope(results: dict[str, SubmissionResult], folder: Path) -> None:
-    """Gradescope's results.json, one per submission: hidden checks stay hidden until published."""
+def write_gradescope(results: dict[str, SubmissionResult], folder: Path, hidden: HiddenFeedback = "summary") -> None:
+    """Gradescope's results.json, one per submission: hidden checks stay hidden until published,
+    and show then what `hidden` allows (see `for_students`)."""
     for student, r in results.items():
+        r = for_students(r, hidden)
         tests = [
             {"name": c.name, "score": c.score, "max_score": c.points,
-             "output": "\n".join(c.feedback) or "passed",
+             "output": "\n".join(c.feedback) or c.status,
              "visibility": "after_published" if c.hidden else "visible"}
             for c in r.checks
         ]  # fmt: skip
@@ -51,10 +86,11 @@ def write_gradescope(results: dict[str, SubmissionResult], folder: Path) -> None
         (folder / student / "results.json").write_text(json.dumps(doc, indent=2))
 
 
-def write_feedback(results: dict[str, SubmissionResult], chapter: Chapter, folder: Path) -> None:
+def write_feedback(results: dict[str, SubmissionResult], chapter: Chapter, folder: Path,
+                   hidden: HiddenFeedback = "summary") -> None:  # fmt: skip
     folder.mkdir(parents=True, exist_ok=True)
     for student, r in results.items():
-        text = submission_text(r, title=chapter.spec.title, hidden_exist=True)
+        text = submission_text(for_students(r, hidden), title=chapter.spec.title, hidden_exist=True)
         (folder / f"{student}.txt").write_text(click.unstyle(text) + "\n")
 
 
@@ -76,10 +112,11 @@ def _histogram_svg(scores: list[float], top: float) -> str:
     return f'<svg width="{HISTOGRAM_BINS * 50 + 10}" height="195" font-family="sans-serif">{"".join(bars)}</svg>'
 
 
-def write_report(results: dict[str, SubmissionResult], chapter: Chapter, path: Path) -> None:
+def write_report(results: dict[str, SubmissionResult], chapter: Chapter, path: Path,
+                 hidden: HiddenFeedback = "summary") -> None:  # fmt: skip
     """One self-contained HTML page: histogram, per-check pass rates, slowest and failed."""
     e = html.escape
-    rows = list(results.items())
+    rows = [(s, for_students(r, hidden)) for s, r in results.items()]
     top = max((r.max_score for _, r in rows), default=0.0)
     scores = [r.score for _, r in rows]
     mean = sum(scores) / len(scores) if scores else 0.0
@@ -121,8 +158,10 @@ td, th {{ border: 1px solid #ccc; padding: 0.2em 0.6em; text-align: left; }}
 
 
 def export(results: dict[str, SubmissionResult], chapter: Chapter, out: Path,
-           formats: tuple[str, ...]) -> list[Path]:  # fmt: skip
-    """Write the chosen formats plus feedback files and the report into `out`; return the paths."""
+           formats: tuple[str, ...], hidden: HiddenFeedback = "summary") -> list[Path]:  # fmt: skip
+    """Write the chosen formats plus feedback files and the report into `out`; return the paths.
+    `hidden`: what the student-facing ones (feedback, Gradescope, report) show of hidden checks;
+    results.jsonl, the instructor's, keeps everything."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
     if "csv" in formats:
@@ -132,8 +171,8 @@ def export(results: dict[str, SubmissionResult], chapter: Chapter, out: Path,
         write_jsonl(results, out / "results.jsonl")
         written.append(out / "results.jsonl")
     if "gradescope" in formats:
-        write_gradescope(results, out / "gradescope")
+        write_gradescope(results, out / "gradescope", hidden)
         written.append(out / "gradescope")
-    write_feedback(results, chapter, out / "feedback")
-    write_report(results, chapter, out / "report.html")
+    write_feedback(results, chapter, out / "feedback", hidden)
+    write_report(results, chapter, out / "report.html", hidden)
     return written + [out / "feedback", out / "report.html"]
