@@ -7,6 +7,7 @@ so a local check never disagrees with the batch grade.
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import signal
 import time
@@ -37,7 +38,7 @@ from grader.pictures import write_comparison
 from grader.sandbox.client import Worker
 from grader.sandbox.worker import SETUP_FAILED
 from grader.notebook import definitions, translate
-from grader.submission import Submission, names_used, syntax_error
+from grader.submission import Submission, defined_names, names_used, syntax_error
 
 DEFAULT_SEED = 2026
 HIDDEN_FILES = ("hidden_checks.py",)
@@ -212,6 +213,7 @@ def grade_submission(
     if ended:
         messages.append(ended)
     lost = end.exit_code is None and end.signal is None  # the worker, not the submission's process
+    own = defined_names(submission.source) | {chapter.spec.module}
     ours: list[str] = []  # checks the grader could not judge (its reference, its probe): `error`
     misjudged: list[str] = []  # checks whose judge failed: they alone cost, and are graded again
     checks = []
@@ -220,13 +222,13 @@ def grade_submission(
             checks.append(_zero(chk, f"uses {', '.join(banned[chk.name])}, which this exercise forbids"))
             continue
         ref, mine = reference[chk.name], seen.observations.get(chk.name)
-        if reference_problem(ref) is not None or (mine is not None and _probe_failed(mine, chapter)):
+        if reference_problem(ref) is not None or (mine is not None and _probe_failed(mine, chapter, own)):
             ours.append(chk.name)
         if mine is None:
             checks.append(_zero(chk, _why_missing(seen, ended)))
             continue
         try:
-            judged = _judge(chk, mine, ref, env.device, chapter)
+            judged = _judge(chk, mine, ref, env.device, chapter, own)
         except Exception as exc:  # a judge's bug costs this check, never the row
             misjudged.append(chk.name)
             why = f"the grader failed while judging this check ({_one_line(exc)}): the grader's error, not your code's"
@@ -264,12 +266,18 @@ def grade_submission(
                   retryable=bool(ours or lost or misjudged or starved))
 
 
-def _probe_failed(mine: Observation, chapter: Chapter) -> bool:
-    """Whether the probe stopped on an error of its own (our tracing, our helper): its error
-    names no line of the submission, and is not a limit the submission reached."""
-    if mine.error is None or f"({chapter.module_file}, line" in mine.error:
+def _probe_failed(mine: Observation, chapter: Chapter, own: set[str]) -> bool:
+    """Whether the probe stopped on an error of its own (our tracing, our helper), not of the
+    submission: the error names no line of the submission and nothing it defines (a missing
+    function, a call with the wrong arguments), and is not a limit the submission reached.
+
+    Read from the error's text, so a probe that trips over what the submission returned (None
+    where a model was due) counts as the probe's: the row is graded again, never a zero on a
+    failure of ours."""
+    error = mine.error
+    if error is None or f"({chapter.module_file}, line" in error or error.startswith(STUDENT_ERRORS):
         return False
-    return not mine.error.startswith(STUDENT_ERRORS) and "could not be imported" not in mine.error
+    return "could not be imported" not in error and not own & set(re.findall(r"\w+", error))
 
 
 STUDENT_ERRORS = ("timed out", "MemoryError", "SystemExit", "KeyboardInterrupt")
@@ -343,10 +351,11 @@ def _in_cells(
     return checks, {**extra, "messages": messages, "output_tail": where(extra.get("output_tail", ""))}
 
 
-def _judge(chk: Check, mine: Observation, ref: Observation, device: str, chapter: Chapter) -> CheckResult:
+def _judge(chk: Check, mine: Observation, ref: Observation, device: str, chapter: Chapter,
+           own: set[str]) -> CheckResult:  # fmt: skip
     judged = judge(mine, ref, chk.comparison(device), chk.partial)
     feedback, status = judged.feedback, judged.status
-    if status != "error" and _probe_failed(mine, chapter):
+    if status != "error" and _probe_failed(mine, chapter, own):
         status, feedback = "error", [f"the check's own code failed ({mine.error}): the grader's error, not your code's"]
     return CheckResult(
         name=chk.name, description=chk.description, points=chk.points,

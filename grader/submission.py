@@ -111,6 +111,20 @@ def names_used(source: str, allowed_in: tuple[str, ...] = ()) -> set[str]:
     return found
 
 
+def defined_names(source: str) -> set[str]:
+    """Names the source defines at its top level (functions, classes, assignments, imports)."""
+    found: set[str] = set()
+    for node in _tree(source).body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            found.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            found.update(n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name))
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            found.update((a.asname or a.name).split(".")[0] for a in node.names)
+    return found
+
+
 @lru_cache(maxsize=4)
 def _tree(source: str) -> ast.Module:
     """Grading a submission reads its syntax tree twice or more (syntax, then names): parse

@@ -50,7 +50,7 @@ def make_class(folder: Path) -> dict[str, tuple[float | None, str]]:
     return {
         "good": (20, "completed"), "wrong": (None, "completed"), "zipped": (20, "completed"),
         "stub": (0, "completed"), "infinite_loop_in_function": (1, "completed"),
-        "memory_bomb": (1, "completed"), "exit_at_import": (0, "crashed"),
+        "memory_bomb": (1, "out_of_memory"), "exit_at_import": (0, "crashed"),
         "forged_stdout": (1, "tampered"), "empty": (0, "unreadable"), "broken": (0, "unreadable"),
         "notes.txt": (0, "unreadable"), "nofile": (0, "unreadable"),
     }  # fmt: skip
@@ -84,6 +84,7 @@ def test_every_entry_gets_exactly_one_correct_row(graded) -> None:
             assert got.score == score, (student, got.score)
     assert 0 < results["wrong"].score < 20
     assert "no fundamentals.py" in results["nofile"].messages[0]
+    assert any("memory limit (512 MiB)" in m for m in results["memory_bomb"].messages)
 
 
 def test_exports_parse(graded) -> None:

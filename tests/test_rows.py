@@ -254,15 +254,19 @@ def test_hostile_entries_each_get_one_row_in_a_batch(tmp_path, course) -> None:
     """The batch ends (it used to wait forever on a thread that died) with one row per entry."""
     expected = hostile_entries(tmp_path / "class")
     shutil.copy(SOLUTION, tmp_path / "class/good.py")
-    book = Gradebook(tmp_path / "book.sqlite")
+    results: dict[str, SubmissionResult] = {}
+
+    def grade_class(session: Session) -> None:  # SQLite wants its connection in one thread
+        book = Gradebook(tmp_path / "book.sqlite")
+        run_batch(session, course.chapter("chapter1"), find_entries(tmp_path / "class"), book)
+        results.update(book.results("chapter1"))
+        book.close()
+
     with Session(course, limits=TEST_LIMITS, jobs=2) as session:
-        runner = threading.Thread(target=run_batch, args=(session, course.chapter("chapter1"),
-                                                          find_entries(tmp_path / "class"), book), daemon=True)
+        runner = threading.Thread(target=grade_class, args=(session,), daemon=True)
         runner.start()
         runner.join(BATCH_DEADLINE_S)
         assert not runner.is_alive(), "the batch hung"
-    results = book.results("chapter1")
-    book.close()
     assert set(results) == {*expected, "good"}
     assert results["good"].score == 20
     assert all(results[s].status == "unreadable" for s in expected)
@@ -394,3 +398,21 @@ def test_a_map_larger_than_the_reference_gets_a_line_not_a_picture(tmp_path) -> 
     assert "your map is 300x300, the reference's 7x7" in out.feedback[-1]
     small = Observation(check="heatmap", cases=[Case(label="map(x)", value=[[0.25] * 7] * 7)])
     assert grading._with_picture(heatmap, judged, small, ref, tmp_path).pictures == [str(tmp_path / "heatmap.png")]
+
+
+def test_a_probe_that_fails_on_its_own_is_the_graders_error(course) -> None:
+    """A probe that stops outside any case, on an error naming nothing of the submission (a bug
+    in our tracing or helper), is the grader's error; a missing function, a wrong signature, a
+    line of the submission or a limit it reached stay the student's."""
+    chapter = course.chapter("chapter1")
+    own = {"dense_params", "fundamentals"}
+    ours = Observation(check="relu", error="KeyError: 'layer_outputs'")
+    assert grading._probe_failed(ours, chapter, own)
+    for theirs in ["AttributeError: module 'fundamentals' has no attribute 'relu'",
+                   "TypeError: dense_params() got an unexpected keyword argument 'use_bias'",
+                   "ValueError: bad (fundamentals.py, line 3: raise ValueError('bad'))",
+                   "timed out after 8 s", "MemoryError: out of memory (the sandbox's memory limit was reached)"]:
+        assert not grading._probe_failed(Observation(check="relu", error=theirs), chapter, own), theirs
+    ref = Observation(check="relu", cases=[Case(label="relu(x)", value=[0.0])])
+    judged = grading._judge(chapter.checks[0], ours, ref, "cpu", chapter, own)
+    assert judged.status == "error" and "the check's own code failed (KeyError" in judged.feedback[0]
