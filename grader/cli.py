@@ -40,6 +40,8 @@ def _one_line_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         except KeyboardInterrupt as exc:  # Ctrl-C: one line saying what was kept, no traceback
             click.echo(f"\ninterrupted{f': {exc}' if str(exc) else ''}", err=True)
             sys.exit(int(ExitCode.INTERRUPTED))
+        except (click.ClickException, click.exceptions.Abort):
+            raise  # click's own: it prints them
         except Exception as exc:  # a bug of ours: still one line, and a code that says whose
             first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
             click.echo(f"Error: the grader failed ({type(exc).__name__}{': ' + first if first else ''}); "
