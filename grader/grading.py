@@ -251,19 +251,24 @@ def grade_submission(
         messages.append(f"{', '.join(starved)} timed out while the machine was short of CPU (tasks waited "
                         f"{seen.stalled:.0%} of the time): maybe the machine's doing, not your code's; "
                         "the same command grades it again")
-    status: SubmissionStatus = "completed"
-    if seen.forged:  # for the instructor to see first, whatever else happened
-        status = "tampered"
-    elif ours or lost:
-        status = "error"
-    elif end.timed_out or any("timed out" in e for e in seen.import_errors.values()):
-        status = "timed_out"
-    elif end.out_of_memory or memory:
-        status = "out_of_memory"
-    elif len(seen.observations) < len(chapter.checks) and not seen.import_errors:
-        status = "crashed"
+    status = _status(seen, end, len(chapter.checks), ours=bool(ours or lost), memory=bool(memory))
     return result(status, checks, messages=messages, output_tail=end.output_tail,
                   retryable=bool(ours or lost or misjudged or starved))
+
+
+def _status(seen: Observed, end: JobEnd, checks: int, *, ours: bool, memory: bool) -> SubmissionStatus:
+    """The one word for how the run went, the most telling first."""
+    if seen.forged:  # for the instructor to see first, whatever else happened
+        return "tampered"
+    if ours:
+        return "error"
+    if end.timed_out or any("timed out" in e for e in seen.import_errors.values()):
+        return "timed_out"
+    if end.out_of_memory or memory:
+        return "out_of_memory"
+    if len(seen.observations) < checks and not seen.import_errors:
+        return "crashed"
+    return "completed"
 
 
 def _probe_failed(mine: Observation, chapter: Chapter, own: set[str]) -> bool:
