@@ -325,6 +325,21 @@ def test_a_batch_regrades_rows_the_reference_failed(tmp_path, course) -> None:
     book.close()
 
 
+def test_grade_batch_exits_4_until_the_same_command_grades_the_rows_again(tmp_path, monkeypatch) -> None:
+    folder = tmp_path / "class"
+    folder.mkdir()
+    shutil.copy(SOLUTION, folder / "ann.py")
+    args = ["batch", "chapter1", str(folder), "--out", str(tmp_path / "out"), "--jobs", "1", "--device", "cpu"]
+    monkeypatch.setattr(cli, "Session", functools.partial(Session, limits=STARVED))
+    run = CliRunner().invoke(cli.main, args)
+    assert run.exit_code == ExitCode.NOT_GRADED, run.output
+    assert run.output.strip().splitlines()[-1].startswith("Error: 1 of 1 rows were decided in part by the grader")
+    monkeypatch.setattr(cli, "Session", functools.partial(Session, limits=TEST_LIMITS))
+    run = CliRunner().invoke(cli.main, args)
+    assert run.exit_code == 0 and "1 submissions, 1 to grade" in run.output, run.output
+    assert "20/20  completed" in run.output
+
+
 def test_a_lost_worker_leaves_a_row_the_next_run_regrades(tmp_path, course) -> None:
     """Killing the worker mid-job is no student's doing: the row in flight is `error` and
     retryable (it used to be a final `crashed`), and the next run grades it."""
