@@ -20,7 +20,7 @@ from click.testing import CliRunner
 
 import grader.cli as cli
 import grader.grading as grading
-from grader.batch import Entry, find_entries, load_or_zero, run_batch
+from grader.batch import find_entries, load_or_zero, run_batch
 from grader.checks import check
 from grader.course import Course
 from grader.errors import BadInput, ExitCode
