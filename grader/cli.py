@@ -110,8 +110,8 @@ def main() -> None:
 @main.command("check")
 @click.argument("chapter")
 @click.option("--submission", type=click.Path(path_type=Path), default=None,
-              help="A .py file, a Jupyter notebook (.ipynb) or a folder holding the chapter's module. "
-              "Default: exercises/CHAPTER/.")
+              help="A .py file, a Jupyter notebook (.ipynb) or a folder holding the chapter's module "
+              "(not a link to one: links are refused). Default: exercises/CHAPTER/.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result model as JSON.")
 @click.option("--pictures", type=click.Path(file_okay=False, path_type=Path),
               default=Path("grade-pictures"), show_default=True,
