@@ -83,6 +83,8 @@ def syntax_error(source: str) -> str | None:
         return f"SyntaxError on line {exc.lineno}: {exc.msg}"
     except ValueError as exc:  # e.g. null bytes
         return f"the source cannot be parsed: {exc}"
+    except (RecursionError, MemoryError):  # `1 + 1 + ...` thousands of times: the parser's limits
+        return "the source cannot be parsed: an expression is nested too deeply"
     return None
 
 
