@@ -47,6 +47,8 @@ REFERENCE_RETRY_WIDER = 4  # a reference check that failed is observed again wit
 PRESSURE = Path("/proc/pressure/cpu")  # Linux's CPU pressure (PSI): how long runnable tasks waited
 STARVED = 0.5  # a timeout while runnable tasks waited this share of the job's time is the machine's
 MAX_PICTURE_SIDE = 256  # a picture costs memory quadratic in its side: larger maps get a line instead
+MAX_INT_DIGITS = 100_000  # a longer int on the channel is read as one of this many digits
+LONE_SURROGATE = re.compile(r"(?<!\\)(?:\\\\)*\\u[dD][89a-fA-F]")  # "\ud800": no UTF-8 text can hold it
 
 
 @dataclass
@@ -74,8 +76,11 @@ def parse_events(text: str, token: str) -> Observed:
         if not line.startswith(prefix):
             seen.forged += 1
             continue
+        payload = line[len(prefix):]
         try:
-            event = _EVENT.validate_python(json.loads(line[len(prefix):]))
+            if LONE_SURROGATE.search(payload):  # the child writes UTF-8, never such an escape
+                raise ValueError("a lone surrogate")
+            event = _EVENT.validate_python(json.loads(payload, parse_int=_json_int))
         except (ValueError, ValidationError, RecursionError):  # RecursionError: nested too deep
             seen.malformed += 1
             continue
@@ -87,6 +92,17 @@ def parse_events(text: str, token: str) -> Observed:
         else:
             seen.observations.setdefault(event.check, event)
     return seen
+
+
+def _json_int(text: str) -> int:
+    """A JSON integer. Past the digits Python converts from text (4300: the conversion is
+    quadratic), an int of the same sign and number of digits (up to MAX_INT_DIGITS) from its
+    leading digits: a `**` typo's 10**10000 is judged as the huge number it is, not dropped."""
+    if len(text) <= 4000:
+        return int(text)
+    digits = text.lstrip("-")
+    magnitude = int(digits[:16]) * 10 ** (min(len(digits), MAX_INT_DIGITS) - 16)
+    return -magnitude if text.startswith("-") else magnitude
 
 
 def observe(

@@ -431,3 +431,18 @@ def test_a_probe_that_fails_on_its_own_is_the_graders_error(course) -> None:
     ref = Observation(check="relu", cases=[Case(label="relu(x)", value=[0.0])])
     judged = grading._judge(chapter.checks[0], ours, ref, "cpu", chapter, own)
     assert judged.status == "error" and "the check's own code failed (KeyError" in judged.feedback[0]
+
+
+def test_the_channel_keeps_huge_ints_and_drops_lone_surrogates() -> None:
+    """Python reads at most 4300 digits of an int from text: a longer one used to make its whole
+    observation a malformed line (the check "not run"). A lone surrogate escape, which no UTF-8
+    writer produces, would fail every later write of the result: the line is malformed."""
+    digits = "1" + "0" * 10000
+    line = f'tok {{"kind": "observation", "check": "c", "cases": [{{"label": "f(3)", "value": {digits}}}]}}'
+    seen = grading.parse_events(line, "tok")
+    assert seen.malformed == 0
+    assert exact()(128, seen.observations["c"].cases[0].value) == "expected 128, got an integer of about 10001 digits"
+    forged = 'tok {"kind": "observation", "check": "c", "cases": [{"label": "x", "error": "\\ud800"}]}'
+    literal = 'tok {"kind": "observation", "check": "c", "cases": [{"label": "x", "error": "C:\\\\ud800"}]}'
+    assert grading.parse_events(forged, "tok").malformed == 1
+    assert grading.parse_events(literal, "tok").observations["c"].cases[0].error == "C:\\ud800"
