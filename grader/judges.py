@@ -141,28 +141,30 @@ def reference_problem(reference: Observation) -> str | None:
     return None
 
 
-def size(value: Any, limit: int) -> tuple[int, int]:
+def size(value: Any, limit: int, deepest: int = MAX_DEPTH) -> tuple[int, int]:
     """(items, depth) of a plain value, counting lists, dicts and scalars, without recursion;
-    the walk stops once the items pass `limit`, so a huge value costs no more than that."""
+    the walk stops once the items pass `limit` or the depth passes `deepest`, so a huge value
+    costs no more than that."""
     items, depth, stack = 0, 0, [(value, 1)]
     while stack and items <= limit:
         node, level = stack.pop()
         items += 1
         depth = max(depth, level)
-        if isinstance(node, (list, dict)) and level <= MAX_DEPTH:
+        if isinstance(node, (list, dict)) and level <= deepest:
             stack.extend((v, level + 1) for v in (node.values() if isinstance(node, dict) else node))
     return items, depth
 
 
 def _too_large(expected: Any, got: Any) -> str | None:
-    """Judging walks a value in Python: one far larger or deeper than the reference's is refused
-    before the walk, with a line saying so."""
-    bound = max(16 * size(expected, 1 << 30)[0], MIN_ITEM_BOUND)
-    items, depth = size(got, bound)
-    if depth > MAX_DEPTH:
-        return f"got a value nested more than {MAX_DEPTH} levels deep; not judged"
-    if items > bound:
-        return f"got a value of more than {bound} items (the reference's has {size(expected, bound)[0]}); not judged"
+    """Judging walks a value in Python: one far larger, or deeper, than the reference's is
+    refused before the walk, with a line saying so."""
+    items, depth = size(expected, 1 << 30, 1 << 30)
+    bound, deepest = max(16 * items, MIN_ITEM_BOUND), max(depth, MAX_DEPTH)
+    mine, my_depth = size(got, bound, deepest)
+    if my_depth > deepest:
+        return f"got a value nested more than {deepest} levels deep; not judged"
+    if mine > bound:
+        return f"got a value of more than {bound} items (the reference's has {items}); not judged"
     return None
 
 
