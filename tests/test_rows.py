@@ -152,6 +152,33 @@ def test_retryable_rows_are_graded_again_and_a_regrade_keeps_old_rows(tmp_path) 
     book.close()
 
 
+def test_a_stopped_regrade_is_finished_by_the_same_command(tmp_path, monkeypatch) -> None:
+    """A --regrade stopped part-way has kept every old row; running it again finishes that pass
+    (grades only the rows it had not reached) instead of starting from nothing."""
+    folder = tmp_path / "class"
+    folder.mkdir()
+    for name in ("ann", "bob", "cid"):
+        shutil.copy(SOLUTION, folder / f"{name}.py")
+    book = Gradebook(tmp_path / "book.sqlite")
+    for name in ("ann", "bob", "cid"):
+        book.put(name, _result(name, [_check("a", 0)]))
+    book.start_regrade("chapter1", {"ann", "bob", "cid"})  # as a --regrade does, then it stops
+    book.put("ann", _result("ann", [_check("a", 1)]))  # after replacing one row
+    book.close()
+    monkeypatch.setattr(cli, "Session", functools.partial(Session, limits=TEST_LIMITS))
+    args = ["batch", "chapter1", str(folder), "--gradebook", str(tmp_path / "book.sqlite"),
+            "--out", str(tmp_path / "out"), "--jobs", "1", "--device", "cpu", "--regrade"]
+    run = CliRunner().invoke(cli.main, args)
+    assert run.exit_code == 0, run.output
+    assert "finishing the --regrade pass" in run.output and "3 submissions, 2 to grade" in run.output
+    book = Gradebook(tmp_path / "book.sqlite")
+    results = book.results("chapter1")
+    assert results["ann"].max_score == 1, "the row the pass had replaced stays"
+    assert results["bob"].score == results["cid"].score == 20
+    assert book.graded("chapter1") == {"ann", "bob", "cid"}
+    book.close()
+
+
 def test_a_gradebook_written_before_retry_rows_opens(tmp_path) -> None:
     import sqlite3
 
