@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import io
 import queue
+import stat
+import struct
 import threading
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -22,10 +25,18 @@ from grader.grading import environment, zero_result
 from grader.models import Environment, Observation, SubmissionResult
 from grader.sandbox.client import Worker
 from grader.session import Session
-from grader.submission import MAX_SOURCE_BYTES, Submission, read_submission
+from grader.submission import MAX_SOURCE_BYTES, Submission, read_submission, refuse_link
 
 SUFFIXES = (".py", ".ipynb", ".zip")
 MAX_ZIP_BYTES = 64 << 20
+# listing a zip's central directory costs time and memory per entry (600k entries: 10 s and
+# 300 MiB): its size is read from the end record and bounded before zipfile lists anything
+MAX_ZIP_DIRECTORY_BYTES = 2 << 20
+MAX_ZIP_ENTRIES = 20_000
+EOCD = b"PK\x05\x06"  # the end-of-central-directory record's signature
+ZIP64_LOCATOR = b"PK\x06\x07"  # just before it in a zip64 archive
+ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, OSError, RuntimeError, NotImplementedError, EOFError, ValueError)
+POLL_S = 1.0  # how often the batch looks whether its grading threads are still alive
 
 
 @dataclass(frozen=True)
@@ -47,8 +58,10 @@ def find_entries(folder: Path) -> list[Entry]:
 
 
 def load_entry(entry: Entry, chapter: Chapter) -> Submission:
-    """The entry's source, or a BadInput saying why it cannot be graded."""
+    """The entry's source, or a BadInput saying why it cannot be graded. Links are refused:
+    in the folder, inside an entry folder, or as a zip's member."""
     path = entry.path
+    refuse_link(path)
     if path.suffix == ".zip" and path.is_file():
         submission = _from_zip(path, chapter.module_file)
     elif path.is_dir() or path.suffix in (".py", ".ipynb"):
@@ -62,20 +75,46 @@ def load_entry(entry: Entry, chapter: Chapter) -> Submission:
 
 def _from_zip(path: Path, module_file: str) -> Submission:
     try:
+        _zip_bounds(path)
         with zipfile.ZipFile(path) as archive:
             members = [m for m in archive.infolist() if Path(m.filename).name == module_file]
             if not members:
                 raise BadInput(f"{path.name} holds no {module_file}")
             member = min(members, key=lambda m: m.filename.count("/"))  # the shallowest
-            if member.file_size > MAX_SOURCE_BYTES or path.stat().st_size > MAX_ZIP_BYTES:
+            if stat.S_ISLNK(member.external_attr >> 16):
+                raise BadInput(f"{path.name}: {member.filename} is a link; links are not followed")
+            if member.file_size > MAX_SOURCE_BYTES:
                 raise BadInput(f"{path.name}: {module_file} is too large")
-            data = archive.read(member)
-    except (zipfile.BadZipFile, OSError, RuntimeError) as exc:  # RuntimeError: encrypted
+            with archive.open(member) as f:
+                data = f.read(MAX_SOURCE_BYTES + 1)  # the size in the header may lie
+            if len(data) > MAX_SOURCE_BYTES:
+                raise BadInput(f"{path.name}: {module_file} is too large")
+    except ZIP_ERRORS as exc:  # RuntimeError: encrypted; zlib.error: corrupt deflate data
         raise BadInput(f"{path.name} is not a readable zip: {exc}") from exc
     try:
         return Submission(label=path.name, source=io.TextIOWrapper(io.BytesIO(data), "utf-8").read())
     except UnicodeDecodeError as exc:
         raise BadInput(f"{path.name}: {module_file} is not UTF-8 text") from exc
+
+
+def _zip_bounds(path: Path) -> None:
+    """Refuse a zip too large, or whose central directory is too large, before it is listed:
+    the file's size, then the end-of-central-directory record's entry count and size."""
+    size = path.stat().st_size
+    if size > MAX_ZIP_BYTES:
+        raise BadInput(f"{path.name} is larger than {MAX_ZIP_BYTES >> 20} MiB")
+    with open(path, "rb") as f:
+        f.seek(max(0, size - (1 << 16) - 22))  # the record (22 bytes) and a comment of up to 64 KiB
+        tail = f.read()
+    at = tail.rfind(EOCD)
+    if at < 0 or len(tail) - at < 22:
+        raise zipfile.BadZipFile("no end-of-central-directory record")
+    entries, directory = struct.unpack("<HI", tail[at + 10:at + 16])
+    if at >= 20 and tail[at - 20:at - 16] == ZIP64_LOCATOR:  # zipfile would take its counts instead
+        raise BadInput(f"{path.name} is a zip64 archive; a submission's zip is read up to {MAX_ZIP_BYTES >> 20} MiB")
+    if entries > MAX_ZIP_ENTRIES or directory > MAX_ZIP_DIRECTORY_BYTES:
+        raise BadInput(f"{path.name} lists {entries} entries in a {directory >> 10} KiB directory; "
+                       f"at most {MAX_ZIP_ENTRIES} entries and {MAX_ZIP_DIRECTORY_BYTES >> 20} MiB are read")
 
 
 def run_batch(
@@ -86,9 +125,14 @@ def run_batch(
     *,
     on_result: Callable[[str, SubmissionResult], None] = lambda student, result: None,
     pictures: Path | None = None,
+    pictures_of_hidden: bool = True,
 ) -> None:
-    """Grade every entry that has no row yet, `len(session.workers)` at a time; picture checks
-    write their PNGs into `pictures/STUDENT/`."""
+    """Grade every entry that has no final row yet, `len(session.workers)` at a time; picture
+    checks write their PNGs into `pictures/STUDENT/` (a hidden check's only with
+    `pictures_of_hidden`: the picture shows the reference's map).
+
+    The reference is observed once, before any submission. Whatever happens to one entry
+    becomes its row; only a sandbox that cannot restart stops the batch (a rerun resumes)."""
     graded = gradebook.graded(chapter.name)
     todo: queue.Queue[Entry] = queue.Queue()
     for entry in entries:
@@ -97,17 +141,18 @@ def run_batch(
     pending = todo.qsize()
     if not pending:
         return
-    session.reference(chapter)  # once, before the workers start
-    done: queue.Queue[tuple[str, SubmissionResult] | SandboxError] = queue.Queue()
+    reference = session.reference(chapter)  # once, before the workers start
+    done: queue.Queue[tuple[str, SubmissionResult] | BaseException] = queue.Queue()
     threads = [
-        threading.Thread(target=_drain, args=(session, chapter, w, todo, done, pictures), daemon=True)
+        threading.Thread(target=_drain, args=(session, chapter, w, reference, todo, done, pictures,
+                                              pictures_of_hidden), daemon=True)
         for w in session.workers
-    ]
+    ]  # fmt: skip
     for t in threads:
         t.start()
     for _ in range(pending):
-        item = done.get()
-        if isinstance(item, SandboxError):  # a worker that cannot restart: stop, a rerun resumes
+        item = _next(done, threads)
+        if isinstance(item, BaseException):  # a worker that cannot restart: stop, a rerun resumes
             raise item
         student, result = item
         gradebook.put(student, result)
@@ -116,50 +161,75 @@ def run_batch(
         t.join()
 
 
-def _drain(session: Session, chapter: Chapter, worker: Worker, todo: queue.Queue,
-           done: queue.Queue, pictures: Path | None) -> None:  # fmt: skip
-    env = environment(worker, session.seed, session.limits)  # for rows of unreadable entries
+def _next(done: queue.Queue, threads: list[threading.Thread]) -> tuple[str, SubmissionResult] | BaseException:
+    """The next row, or the error that stopped a thread; never a wait on threads that are gone."""
     while True:
         try:
-            entry = todo.get_nowait()
+            return done.get(timeout=POLL_S)
         except queue.Empty:
-            return
-        try:
-            done.put((entry.student, _grade_entry(session, chapter, worker, entry, env, pictures)))
-        except SandboxError as exc:
-            done.put(exc)
-            return
+            if not any(t.is_alive() for t in threads) and done.empty():
+                return SandboxError("the batch's grading threads stopped before every entry had a row")
 
 
-def _grade_entry(session: Session, chapter: Chapter, worker: Worker, entry: Entry, env: Environment,
-                 pictures: Path | None) -> SubmissionResult:  # fmt: skip
+def _drain(session: Session, chapter: Chapter, worker: Worker, reference: dict[str, Observation],
+           todo: queue.Queue, done: queue.Queue, pictures: Path | None, pictures_of_hidden: bool) -> None:  # fmt: skip
+    try:
+        env = environment(worker, session.seed, session.limits)  # for rows of unreadable entries
+        while True:
+            try:
+                entry = todo.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                result = _grade_entry(session, chapter, worker, reference, entry, env, pictures, pictures_of_hidden)
+            except SandboxError:
+                raise
+            except Exception as exc:  # a bug of ours: the entry's row says so, the thread goes on
+                result = zero_result(chapter, entry.student, "error", _our_failure(exc), env)
+            done.put((entry.student, result))
+    except BaseException as exc:  # the thread ends: the batch stops with its reason
+        done.put(exc)
+
+
+def _our_failure(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+    return (f"the grader failed on this entry ({type(exc).__name__}{': ' + text if text else ''}): "
+            "not the submission's doing; the same command grades it again")
+
+
+def _grade_entry(session: Session, chapter: Chapter, worker: Worker, reference: dict[str, Observation],
+                 entry: Entry, env: Environment, pictures: Path | None, pictures_of_hidden: bool) -> SubmissionResult:  # fmt: skip
     submission = load_or_zero(entry, chapter, env)
     if isinstance(submission, SubmissionResult):
         return submission
     folder = pictures / entry.student if pictures is not None else None
-    return grade_loaded(session, chapter, submission, worker, pictures=folder)
+    return grade_loaded(session, chapter, submission, worker, reference, pictures=folder,
+                        pictures_of_hidden=pictures_of_hidden)
 
 
 def load_or_zero(entry: Entry, chapter: Chapter, env: Environment) -> Submission | SubmissionResult:
-    """The entry's submission, or the zero row of an entry that cannot be read (`env`: where
-    the batch grades)."""
+    """The entry's submission, or the row of an entry that cannot be read (`env`: where the
+    batch grades): `unreadable` saying why, or `error` if reading it failed on a bug of ours."""
     try:
         return load_entry(entry, chapter)
     except GraderError as exc:
         return zero_result(chapter, entry.student, "unreadable", str(exc), env)
+    except Exception as exc:
+        return zero_result(chapter, entry.student, "error", _our_failure(exc), env)
 
 
 def grade_loaded(
     session: Session, chapter: Chapter, submission: Submission, worker: Worker,
     reference: dict[str, Observation] | None = None, pictures: Path | None = None,
+    pictures_of_hidden: bool = True,
 ) -> SubmissionResult:  # fmt: skip
     """Grade a readable entry (`submission.label` is the student) on `worker`; whatever goes
     wrong, the result is the student's row."""
     try:
-        return session.grade(chapter, submission, worker=worker, reference=reference, pictures=pictures)
+        return session.grade(chapter, submission, worker=worker, reference=reference, pictures=pictures,
+                             pictures_of_hidden=pictures_of_hidden)  # fmt: skip
     except SandboxError:
         raise  # not this submission's row to write: the batch stops and a rerun grades it
     except Exception as exc:  # a bug of ours must still leave a row that says so
-        why = f"the grader failed on this submission ({type(exc).__name__}: {exc}); regrade it"
         env = environment(worker, session.seed, session.limits)
-        return zero_result(chapter, submission.label, "crashed", why, env)
+        return zero_result(chapter, submission.label, "error", _our_failure(exc), env)

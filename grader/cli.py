@@ -10,11 +10,13 @@ from typing import Any, Callable, get_args
 import click
 
 from grader.course import Course, find_course
-from grader.errors import ExitCode, GraderError, SandboxError
+from grader.errors import ExitCode, GraderError, NotGraded, SandboxError
 from grader.grading import DEFAULT_SEED
 from grader.batch import find_entries, run_batch
-from grader.export import FORMATS, export, need_roster
+from grader.export import FORMATS, HIDDEN_FEEDBACK, export, need_roster
 from grader.gradebook import Gradebook
+from grader.judges import reference_problem
+from grader.models import SubmissionResult
 from grader.sandbox.devices import DEVICES
 from grader.render import Progress, _shown, batch_table, submission_text
 from grader.notebook import exercise_notebook, write_notebook
@@ -41,6 +43,13 @@ def _one_line_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         except KeyboardInterrupt as exc:  # Ctrl-C: one line saying what was kept, no traceback
             click.echo(f"\ninterrupted{f': {exc}' if str(exc) else ''}", err=True)
             sys.exit(int(ExitCode.INTERRUPTED))
+        except (click.ClickException, click.exceptions.Abort):
+            raise  # click's own: it prints them
+        except Exception as exc:  # a bug of ours: still one line, and a code that says whose
+            first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+            click.echo(f"Error: the grader failed ({type(exc).__name__}{': ' + first if first else ''}); "
+                       "this is tf-grader's error, not the submission's", err=True)
+            sys.exit(int(ExitCode.NOT_GRADED))
 
     return wrapper
 
@@ -97,6 +106,8 @@ def main() -> None:
 
     Exit codes: 0 the run completed (whatever the score), 1 validation failed,
     2 bad input (no such chapter, unreadable submission), 3 the sandbox could not start,
+    4 the grader could not grade everything (its reference, its own error, a lost worker, a
+    starved machine; not the submission's fault: run the same command again),
     130 interrupted (Ctrl-C; a batch keeps every row it graded).
     """
 
@@ -104,8 +115,8 @@ def main() -> None:
 @main.command("check")
 @click.argument("chapter")
 @click.option("--submission", type=click.Path(path_type=Path), default=None,
-              help="A .py file, a Jupyter notebook (.ipynb) or a folder holding the chapter's module. "
-              "Default: exercises/CHAPTER/.")
+              help="A .py file, a Jupyter notebook (.ipynb) or a folder holding the chapter's module "
+              "(not a link to one: links are refused). Default: exercises/CHAPTER/.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result model as JSON.")
 @click.option("--pictures", type=click.Path(file_okay=False, path_type=Path),
               default=Path("grade-pictures"), show_default=True,
@@ -117,7 +128,9 @@ def main() -> None:
 @_one_line_errors
 def check_cmd(chapter: str, submission: Path | None, as_json: bool, pictures: Path, seed: int,
               device: str, course: Path | None) -> None:  # fmt: skip
-    """Grade one chapter: your exercises/CHAPTER/, or --submission PATH."""
+    """Grade one chapter: your exercises/CHAPTER/, or --submission PATH (a link is refused:
+    give the file or folder it points to). In the instructor's copy hidden checks run too, and
+    their feedback is shown in full."""
     the_course = _course(course)
     chap = the_course.chapter(chapter)
     path = submission if submission is not None else chap.exercise_dir
@@ -126,9 +139,20 @@ def check_cmd(chapter: str, submission: Path | None, as_json: bool, pictures: Pa
         result = session.grade(chap, work, pictures=pictures / chap.name)
     if as_json:
         click.echo(result.model_dump_json(indent=2))
-    else:
+    elif result.status != "error":
         click.echo(submission_text(result, title=chap.spec.title,
                                    hidden_exist=chap.hidden_checks_file is not None))
+    if result.retryable:
+        raise NotGraded(_not_graded(result))
+
+
+def _not_graded(result: SubmissionResult) -> str:
+    """One line for a result the grader or the machine decided in part."""
+    why = next((m for m in result.messages if "the same command grades it again" in m), None)
+    if why is None:  # a reference that could not be observed: its reason is on the check
+        why = next((f"{c.name}: {c.feedback[0]}" for c in result.checks if c.status == "error" and c.feedback), "")
+    word = "could not grade this submission" if result.status == "error" else "graded this submission only in part"
+    return f"the grader {word} ({why}); not the submission's fault: run the same command again"
 
 
 @main.command("batch")
@@ -141,7 +165,14 @@ def check_cmd(chapter: str, submission: Path | None, as_json: bool, pictures: Pa
               "Default: ./grades-CHAPTER.")
 @click.option("--gradebook", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="SQLite gradebook to write into and resume from. Default: OUT/gradebook.sqlite.")
-@click.option("--regrade", is_flag=True, help="Forget this chapter's rows and grade everything again.")
+@click.option("--regrade", is_flag=True, help="Grade every entry again. The old rows stay until each is "
+              "replaced, so an interrupted --regrade loses nothing; the same command (with or "
+              "without --regrade) finishes the pass.")
+@click.option("--hidden-feedback", type=click.Choice(HIDDEN_FEEDBACK), default="summary", show_default=True,
+              help="What students see of hidden checks in the feedback files, Gradescope results and "
+              "report: summary (name, points, pass or fail), inputs (also the inputs of the cases "
+              "that failed) or full (also expected values, pictures and printed output). The "
+              "gradebook keeps everything.")
 @click.option("--export", "formats", type=click.Choice(FORMATS), multiple=True,
               help="Also write gradebook.csv, results.jsonl, gradescope/STUDENT/results.json, or "
               "canvas.csv / moodle.csv for the LMS's grade import (with --roster; repeat the option "
@@ -165,12 +196,13 @@ def check_cmd(chapter: str, submission: Path | None, as_json: bool, pictures: Pa
 @course_option
 @_one_line_errors
 def batch_cmd(chapter: str, submissions: Path, jobs: int, out: Path | None, gradebook: Path | None,
-              regrade: bool, formats: tuple[str, ...], scheduler: str | None, roster: Path | None,
-              roster_column: str | None, assignment: str | None, seed: int, device: str,
-              course: Path | None) -> None:  # fmt: skip
+              regrade: bool, hidden_feedback: str, formats: tuple[str, ...], scheduler: str | None,
+              roster: Path | None, roster_column: str | None, assignment: str | None, seed: int,
+              device: str, course: Path | None) -> None:  # fmt: skip
     """Grade a folder of submissions: one entry per student (a folder, .py, .ipynb or .zip,
-    named by the student id, or matched to a --roster). Each row is saved as it is graded, so
-    a run that is stopped and started again grades only what is missing."""
+    named by the student id, or matched to a --roster; links are refused). Each row is saved
+    as it is graded, so a run that is stopped and started again grades only what is missing,
+    and rows the grader could not decide (exit 4) are graded again by the same command."""
     the_course = _course(course)
     chap = the_course.chapter(chapter)
     entries = find_entries(submissions)
@@ -191,8 +223,8 @@ def batch_cmd(chapter: str, submissions: Path, jobs: int, out: Path | None, grad
     book_path = gradebook or out / "gradebook.sqlite"
     book = Gradebook(book_path)
     try:
-        if regrade:
-            book.forget(chap.name)
+        if regrade and not book.start_regrade(chap.name, students):
+            click.echo(f"{chap.name}: finishing the --regrade pass that was stopped", err=True)
         missing = len(students - book.graded(chap.name))
         where = f"on the Dask cluster at {scheduler}" if scheduler else f"{jobs} workers"
         click.echo(f"{chap.name}: {len(entries)} submissions, {missing} to grade, {where}", err=True)
@@ -207,8 +239,9 @@ def batch_cmd(chapter: str, submissions: Path, jobs: int, out: Path | None, grad
             with Session(the_course, seed=seed, jobs=min(jobs, missing), device=device) as session:
                 progress = Progress(missing)
                 run_batch(session, chap, entries, book, on_result=progress.update,
-                          pictures=out / "feedback")
+                          pictures=out / "feedback", pictures_of_hidden=hidden_feedback == "full")
         results = {s: r for s, r in book.results(chap.name).items() if s in students}
+        again = sorted(students & book.retrying(chap.name))
     except (KeyboardInterrupt, SandboxError) as exc:  # stopped part-way: say what is kept
         kept = len(students & book.graded(chap.name))
         saved = f"{kept} of {len(entries)} graded and saved in {book_path}; the same command grades the rest"
@@ -218,8 +251,13 @@ def batch_cmd(chapter: str, submissions: Path, jobs: int, out: Path | None, grad
     if class_list is not None:
         results = with_roster(results, class_list, chap, seed)
     click.echo(batch_table(results))
-    for path in export(results, chap, out, formats, roster=class_list, assignment=assignment):
+    for path in export(results, chap, out, formats, hidden_feedback,  # type: ignore[arg-type]
+                       roster=class_list, assignment=assignment):
         click.echo(f"wrote {path}")
+    if again:
+        raise NotGraded(f"{len(again)} of {len(entries)} rows were decided in part by the grader or the "
+                        f"machine, not the submission (status error, or a note saying so); the same "
+                        f"command grades them again")
 
 
 @main.command("list")
@@ -300,7 +338,12 @@ def record_cmd(chapters: tuple[str, ...], course: Path | None) -> None:
             raise GraderError(f"{chap.name}: recording needs solutions/{chap.name}/")
     with Session(the_course, seed=DEFAULT_SEED) as session:
         for chap in chosen:
-            recording = make_recording(chap, session.seed, session.reference(chap))
+            observed = session.reference(chap)
+            broken = {n: why for n, o in observed.items() if (why := reference_problem(o))}
+            if broken:
+                name, why = next(iter(broken.items()))
+                raise NotGraded(f"{chap.name}: the reference of {name} could not be observed ({why}); nothing recorded")
+            recording = make_recording(chap, session.seed, observed)
             path = write_recording(chap, recording)
             click.echo(f"recorded {len(recording.observations)} public checks of {chap.name} "
                        f"(seed {recording.seed}) in {path}")

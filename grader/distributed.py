@@ -122,8 +122,8 @@ def run_batch_on_dask(
             except GraderError:
                 raise  # e.g. a worker's sandbox cannot start: stop, a rerun resumes
             except Exception as exc:  # e.g. the task killed its Dask worker again and again
-                why = f"the cluster failed on this submission ({type(exc).__name__}: {exc}); regrade it"
-                result = zero_result(chapter, student, "crashed", why, env)
+                why = f"the cluster failed on this submission ({type(exc).__name__}: {exc}); the same command grades it again"
+                result = zero_result(chapter, student, "error", why, env)  # retryable: a rerun grades it
             gradebook.put(student, result)
             on_result(student, result)
 

@@ -10,6 +10,8 @@ class ExitCode(enum.IntEnum):
     FAILED = 1  # `grade validate`: a reference, stub or planted mistake scored as it must not
     BAD_INPUT = 2  # no such chapter, unreadable submission, bad option
     SANDBOX = 3  # the sandbox itself could not start (not the submission's fault)
+    NOT_GRADED = 4  # the grader could not grade everything (its reference, its own error, a lost
+    # worker, a starved machine): not the submission's fault; the same command grades it again
     INTERRUPTED = 130  # Ctrl-C (128 + SIGINT, as shells report it); a batch keeps every row it wrote
 
 
@@ -25,3 +27,7 @@ class BadInput(GraderError):
 
 class SandboxError(GraderError):
     exit_code = ExitCode.SANDBOX
+
+
+class NotGraded(GraderError):
+    exit_code = ExitCode.NOT_GRADED

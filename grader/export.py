@@ -9,6 +9,7 @@ import csv
 import html
 import json
 from pathlib import Path
+from typing import Literal
 from urllib.parse import quote
 
 import click
@@ -17,13 +18,36 @@ from grader.course import Chapter
 from grader.errors import BadInput
 from grader.platforms import lms
 from grader.platforms.lms import Student
-from grader.models import SubmissionResult
+from grader.models import CheckResult, SubmissionResult
 from grader.render import _shown, submission_text
+from grader.spreadsheet import csv_row
 
 FORMATS = ("csv", "json", "gradescope", "canvas", "moodle")
 ROSTER_FORMATS = ("canvas", "moodle")  # they name students as the LMS knows them: need --roster
 HISTOGRAM_BINS = 10
 COMMON_WRONG = 3  # wrong answers listed per check in the report
+HiddenFeedback = Literal["full", "inputs", "summary"]
+HIDDEN_FEEDBACK: tuple[HiddenFeedback, ...] = ("full", "inputs", "summary")
+
+
+def for_students(result: SubmissionResult, hidden: HiddenFeedback) -> SubmissionResult:
+    """What a student may see of a result: under `summary` a hidden check shows its name,
+    points and pass or fail only, and the printed output (which could print a hidden input)
+    is left out; under `inputs` also how many cases passed and the inputs of the failed ones,
+    never expected values; `full` shows everything. The gradebook keeps everything."""
+    if hidden == "full" or not any(c.hidden for c in result.checks):
+        return result
+    checks = [c if not c.hidden else _hidden_check(c, hidden) for c in result.checks]
+    tail = result.output_tail if hidden == "inputs" else ""
+    return result.model_copy(update={"checks": checks, "output_tail": tail})
+
+
+def _hidden_check(c: CheckResult, hidden: HiddenFeedback) -> CheckResult:
+    feedback = []
+    if hidden == "inputs" and c.failed_cases:
+        feedback = [f"{c.cases - len(c.failed_cases)} of {c.cases} cases passed",
+                    *[f"{label}: did not match" for label in c.failed_cases]]
+    return c.model_copy(update={"feedback": feedback, "pictures": []})
 
 
 def write_csv(results: dict[str, SubmissionResult], chapter: Chapter, path: Path) -> None:
@@ -33,7 +57,8 @@ def write_csv(results: dict[str, SubmissionResult], chapter: Chapter, path: Path
         out.writerow(["student", "status", *names, "total", "max_score"])
         for student, r in results.items():
             scores = {c.name: c.score for c in r.checks}
-            out.writerow([student, r.status, *[scores.get(n, 0) for n in names], r.score, r.max_score])
+            row = [student, r.status, *[scores.get(n, 0) for n in names], r.score, r.max_score]
+            out.writerow(csv_row(row))
 
 
 def write_jsonl(results: dict[str, SubmissionResult], path: Path) -> None:
@@ -42,12 +67,14 @@ def write_jsonl(results: dict[str, SubmissionResult], path: Path) -> None:
             f.write(json.dumps({"student": student, **r.model_dump(mode="json")}) + "\n")
 
 
-def write_gradescope(results: dict[str, SubmissionResult], folder: Path) -> None:
-    """Gradescope's results.json, one per submission: hidden checks stay hidden until published."""
+def write_gradescope(results: dict[str, SubmissionResult], folder: Path, hidden: HiddenFeedback = "summary") -> None:
+    """Gradescope's results.json, one per submission: hidden checks stay hidden until published,
+    and show then what `hidden` allows (see `for_students`)."""
     for student, r in results.items():
+        r = for_students(r, hidden)
         tests = [
             {"name": c.name, "score": c.score, "max_score": c.points,
-             "output": "\n".join(c.feedback) or "passed",
+             "output": "\n".join(c.feedback) or c.status,
              "visibility": "after_published" if c.hidden else "visible"}
             for c in r.checks
         ]  # fmt: skip
@@ -57,10 +84,11 @@ def write_gradescope(results: dict[str, SubmissionResult], folder: Path) -> None
         (folder / student / "results.json").write_text(json.dumps(doc, indent=2))
 
 
-def write_feedback(results: dict[str, SubmissionResult], chapter: Chapter, folder: Path) -> None:
+def write_feedback(results: dict[str, SubmissionResult], chapter: Chapter, folder: Path,
+                   hidden: HiddenFeedback = "summary") -> None:  # fmt: skip
     folder.mkdir(parents=True, exist_ok=True)
     for student, r in results.items():
-        text = submission_text(r, title=chapter.spec.title, hidden_exist=True)
+        text = submission_text(for_students(r, hidden), title=chapter.spec.title, hidden_exist=True)
         (folder / f"{student}.txt").write_text(click.unstyle(text) + "\n")
 
 
@@ -107,13 +135,14 @@ def _wrong_answers(results: dict[str, SubmissionResult], check: str) -> list[tup
 
 
 def write_report(results: dict[str, SubmissionResult], chapter: Chapter, path: Path,
-                 feedback: str = "feedback") -> None:  # fmt: skip
+                 feedback: str = "feedback", hidden: HiddenFeedback = "summary") -> None:  # fmt: skip
     """One self-contained HTML page for the instructor: the score histogram, each check's pass
     rate, average points and most common wrong answers, every student's score, status and
     points per check linked to their feedback file (`feedback/STUDENT.txt` beside the page),
-    the slowest submissions and those that did not complete."""
+    the slowest submissions and those that did not complete. `hidden`: what it shows of hidden
+    checks (see for_students)."""
     e = html.escape
-    rows = list(results.items())
+    rows = [(s, for_students(r, hidden)) for s, r in results.items()]
     top = max((r.max_score for _, r in rows), default=0.0)
     scores = [r.score for _, r in rows]
     mean = sum(scores) / len(scores) if scores else 0.0
@@ -124,7 +153,7 @@ def write_report(results: dict[str, SubmissionResult], chapter: Chapter, path: P
         rate = passed / len(mine) if mine else 0.0
         average = sum(x.score for x in mine) / len(mine) if mine else 0.0
         wrong = "".join(f"<li><b>{n}×</b> <code>{e(_shown(line))}</code></li>"
-                        for line, n in _wrong_answers(results, c.name))  # fmt: skip
+                        for line, n in _wrong_answers(dict(rows), c.name))  # fmt: skip
         checks.append(f"<tr><td>{e(c.name)}{' (hidden)' if c.hidden else ''}</td><td>{c.points:g}</td>"
                       f"<td>{average:.2f}</td><td>{passed}/{len(mine)}</td><td>{rate:.0%}</td>"
                       f"<td>{f'<ul>{wrong}</ul>' if wrong else ''}</td></tr>")  # fmt: skip
@@ -191,10 +220,12 @@ def need_roster(formats: tuple[str, ...], roster: list[Student] | None) -> None:
 
 
 def export(results: dict[str, SubmissionResult], chapter: Chapter, out: Path,
-           formats: tuple[str, ...], *, roster: list[Student] | None = None,
-           assignment: str | None = None) -> list[Path]:  # fmt: skip
+           formats: tuple[str, ...], hidden: HiddenFeedback = "summary", *,
+           roster: list[Student] | None = None, assignment: str | None = None) -> list[Path]:  # fmt: skip
     """Write the chosen formats plus feedback files and the report into `out`; return the paths.
-    `roster`: the students, for the LMS formats; `assignment`: the assignment's name there."""
+    `hidden`: what the student-facing ones (feedback, Gradescope, report) show of hidden checks;
+    results.jsonl, the instructor's, keeps everything. `roster`: the students, for the LMS
+    formats; `assignment`: the assignment's name there."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
     need_roster(formats, roster)
@@ -210,8 +241,8 @@ def export(results: dict[str, SubmissionResult], chapter: Chapter, out: Path,
         write_jsonl(results, out / "results.jsonl")
         written.append(out / "results.jsonl")
     if "gradescope" in formats:
-        write_gradescope(results, out / "gradescope")
+        write_gradescope(results, out / "gradescope", hidden)
         written.append(out / "gradescope")
-    write_feedback(results, chapter, out / "feedback")
-    write_report(results, chapter, out / "report.html")
+    write_feedback(results, chapter, out / "feedback", hidden)
+    write_report(results, chapter, out / "report.html", hidden=hidden)
     return written + [out / "feedback", out / "report.html"]

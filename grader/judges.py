@@ -8,6 +8,7 @@ record (numbers, nested lists, dicts, strings), so judging never runs student co
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
@@ -34,13 +35,21 @@ def exact() -> Compare:
     return close(rtol=0.0, atol=0.0)
 
 
+LONG_INT_BITS = 256  # an int longer than this is told by its length (str() of 10**10000 raises)
+
+
 def _fmt(value: Any) -> str:
-    if isinstance(value, list) and all(isinstance(v, (int, type(None))) for v in value):
-        items = ", ".join("None" if v is None else str(v) for v in value)
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > LONG_INT_BITS:
+        return f"an integer of about {int(value.bit_length() * math.log10(2)) + 1} digits"
+    if isinstance(value, list) and len(value) <= 8 and all(isinstance(v, (int, type(None))) for v in value):
+        items = ", ".join("None" if v is None else _fmt(v) for v in value)
         return f"({items},)" if len(value) == 1 else f"({items})"
     if isinstance(value, float):
         return f"{value:.6g}"
-    text = repr(value)
+    try:
+        text = repr(value)
+    except ValueError:  # a container holding an int too long to print
+        return f"a {type(value).__name__} holding integers too long to print"
     return text if len(text) <= 80 else text[:77] + "..."
 
 
@@ -57,9 +66,18 @@ def _numeric(v: Any) -> np.ndarray | None:
     """A nested list of numbers as an array, or None if it is not one."""
     try:
         array = np.asarray(v, dtype=float)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an int past float's range
         return None
     return array
+
+
+def _agree(expected: float, got: float, rtol: float, atol: float) -> bool:
+    try:
+        return math.isclose(got, expected, rel_tol=rtol, abs_tol=atol) or (
+            math.isnan(expected) and math.isnan(got)
+        )
+    except OverflowError:  # an int past float's range (a `**` typo): only the same int agrees
+        return expected == got
 
 
 def _diff(expected: Any, got: Any, path: str, rtol: float, atol: float) -> str | None:
@@ -77,9 +95,7 @@ def _diff(expected: Any, got: Any, path: str, rtol: float, atol: float) -> str |
     if _is_number(expected):
         if not _is_number(got):
             return f"expected {_fmt(expected)}{_where(path)}, got {_fmt(got)}"
-        if math.isclose(got, expected, rel_tol=rtol, abs_tol=atol) or (
-            math.isnan(expected) and math.isnan(got)
-        ):
+        if _agree(expected, got, rtol, atol):
             return None
         return f"expected {_fmt(expected)}{_where(path)}, got {_fmt(got)}"
     if isinstance(expected, list):
@@ -114,38 +130,96 @@ def _diff(expected: Any, got: Any, path: str, rtol: float, atol: float) -> str |
 
 
 MAX_FEEDBACK = 4
+MAX_DEPTH = 32  # lists and dicts nested deeper than this are no answer to judge
+MIN_ITEM_BOUND = 4096  # a case value may hold 16 times the reference's items, and at least this
+
+
+def reference_problem(reference: Observation) -> str | None:
+    """Why a reference observation cannot judge anything, or None when it can."""
+    if reference.error or any(c.error for c in reference.cases) or not reference.cases:
+        return reference.error or next((c.error for c in reference.cases if c.error), "no cases")
+    return None
+
+
+def size(value: Any, limit: int, deepest: int = MAX_DEPTH) -> tuple[int, int]:
+    """(items, depth) of a plain value, counting lists, dicts and scalars, without recursion;
+    the walk stops once the items pass `limit` or the depth passes `deepest`, so a huge value
+    costs no more than that."""
+    items, depth, stack = 0, 0, [(value, 1)]
+    while stack and items <= limit:
+        node, level = stack.pop()
+        items += 1
+        depth = max(depth, level)
+        if isinstance(node, (list, dict)) and level <= deepest:
+            stack.extend((v, level + 1) for v in (node.values() if isinstance(node, dict) else node))
+    return items, depth
+
+
+def _too_large(expected: Any, got: Any) -> str | None:
+    """Judging walks a value in Python: one far larger, or deeper, than the reference's is
+    refused before the walk, with a line saying so."""
+    items, depth = size(expected, 1 << 30, 1 << 30)
+    bound, deepest = max(16 * items, MIN_ITEM_BOUND), max(depth, MAX_DEPTH)
+    mine, my_depth = size(got, bound, deepest)
+    if my_depth > deepest:
+        return f"got a value nested more than {deepest} levels deep; not judged"
+    if mine > bound:
+        return f"got a value of more than {bound} items (the reference's has {items}); not judged"
+    return None
+
+
+@dataclass(frozen=True)
+class Judgement:
+    share: float
+    status: CheckStatus
+    feedback: list[str]
+    failed: list[str]  # labels of the reference's cases the student did not match
+    cases: int
+
+
+def judge(student: Observation, reference: Observation, compare: Compare, partial: bool) -> Judgement:
+    """Share of the reference's cases the student matched, the status, and feedback lines; a
+    partial result's feedback starts with how many cases passed."""
+    why = reference_problem(reference)
+    if why is not None:
+        line = f"the reference could not be observed ({why}): the grader's error, not your code's"
+        return Judgement(0.0, "error", [line], [], len(reference.cases))
+    labels = [c.label for c in reference.cases]
+    if student.error:
+        return Judgement(0.0, "failed", [student.error], labels, len(labels))
+    by_label: dict[str, Case] = {c.label: c for c in student.cases}
+    problems: list[str] = []
+    failed: list[str] = []
+    raised: dict[str, int] = {}  # error -> how many cases raised it, in order of appearance
+    for ref in reference.cases:
+        mine = by_label.get(ref.label)
+        if mine is None:
+            problem = f"{ref.label}: not run"
+        elif mine.error:
+            problem = f"{ref.label} raised {mine.error}"
+            raised[mine.error] = raised.get(mine.error, 0) + 1
+        else:
+            found = _too_large(ref.value, mine.value) or compare(ref.value, mine.value)
+            problem = f"{ref.label}: {found}" if found else None
+        if problem:
+            problems.append(problem)
+            failed.append(ref.label)
+    total, wrong = len(reference.cases), len(problems)
+    share = 0.0 if wrong and not partial else (total - wrong) / total
+    status: CheckStatus = "passed" if not wrong else ("partial" if share > 0 else "failed")
+    if sum(raised.values()) == total > len(raised) and len(raised) <= MAX_FEEDBACK:  # e.g. a stub
+        lines = [f"{'all' if n == total else f'{n} of'} {total} cases raised {error}" for error, n in raised.items()]
+        return Judgement(share, status, lines, failed, total)
+    feedback = [f"{total - wrong} of {total} cases passed"] if status == "partial" else []
+    feedback += problems[:MAX_FEEDBACK]
+    if wrong > MAX_FEEDBACK:
+        feedback.append(f"... and {wrong - MAX_FEEDBACK} more of {total} cases")
+    return Judgement(share, status, feedback, failed, total)
 
 
 def judge_cases(
     student: Observation, reference: Observation, compare: Compare, partial: bool
 ) -> tuple[float, CheckStatus, list[str]]:
-    """Share of the reference's cases the student matched, the status, and feedback lines."""
-    if reference.error or any(c.error for c in reference.cases) or not reference.cases:
-        why = reference.error or next((c.error for c in reference.cases if c.error), "no cases")
-        return 0.0, "error", [f"the reference could not be observed ({why}); tell your instructor"]
-    if student.error:
-        return 0.0, "failed", [student.error]
-    by_label: dict[str, Case] = {c.label: c for c in student.cases}
-    problems: list[str] = []
-    raised: dict[str, int] = {}  # error -> how many cases raised it, in order of appearance
-    for ref in reference.cases:
-        mine = by_label.get(ref.label)
-        if mine is None:
-            problems.append(f"{ref.label}: not run")
-        elif mine.error:
-            problems.append(f"{ref.label} raised {mine.error}")
-            raised[mine.error] = raised.get(mine.error, 0) + 1
-        else:
-            found = compare(ref.value, mine.value)
-            if found:
-                problems.append(f"{ref.label}: {found}")
-    total, failed = len(reference.cases), len(problems)
-    share = 0.0 if failed and not partial else (total - failed) / total
-    status: CheckStatus = "passed" if not failed else ("partial" if share > 0 else "failed")
-    if sum(raised.values()) == total > len(raised) and len(raised) <= MAX_FEEDBACK:  # e.g. a stub
-        return share, status, [f"{'all' if n == total else f'{n} of'} {total} cases raised {error}"
-                               for error, n in raised.items()]
-    feedback = problems[:MAX_FEEDBACK]
-    if failed > MAX_FEEDBACK:
-        feedback.append(f"... and {failed - MAX_FEEDBACK} more of {total} cases")
-    return share, status, feedback
+    """`judge`'s share, status and feedback."""
+    judged = judge(student, reference, compare, partial)
+    return judged.share, judged.status, judged.feedback

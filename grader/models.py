@@ -144,11 +144,16 @@ class CheckResult(Model):
     feedback: list[str] = []
     seconds: float = 0.0
     pictures: list[str] = Field(default=[], description="PNG files written for this check")
+    cases: int = Field(default=0, description="how many cases the reference has")
+    failed_cases: list[str] = Field(default=[], description="labels of the cases the student "
+                                    "did not match: a hidden check's feedback shows these alone "
+                                    "under --hidden-feedback inputs")
 
 
 SubmissionStatus = Literal[
     "completed", "syntax_error", "timed_out", "out_of_memory", "crashed", "unreadable", "tampered",
     "missing",  # a roster student with no submission (made at export time, never stored)
+    "error",  # the grader could not grade it (its reference, its own code, a lost worker)
 ]
 
 
@@ -174,14 +179,20 @@ class SubmissionResult(Model):
     seconds: float = 0.0
     score: float = Field(default=0.0, description="sum of the checks' scores; derived")
     max_score: float = Field(default=0.0, description="sum of the checks' points; derived")
+    retryable: bool = Field(default=False, description="the grader or the machine, not the "
+                            "submission, decided part of this result (always so for status "
+                            "'error'): a batch grades it again when the same command runs again")
 
     @model_validator(mode="before")
     @classmethod
     def _totals(cls, data: Any) -> Any:
-        """Totals are derived from the checks, whatever a caller or a file says."""
+        """Totals are derived from the checks, whatever a caller or a file says; an `error`
+        result is always retryable."""
         if isinstance(data, dict):
             checks = [CheckResult.model_validate(c) for c in data.get("checks", [])]
             data = {**data, "checks": checks}
             data["score"] = round(sum(c.score for c in checks), 4)
             data["max_score"] = round(sum(c.points for c in checks), 4)
+            if data.get("status") == "error":
+                data["retryable"] = True
         return data

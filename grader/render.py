@@ -13,12 +13,19 @@ _MARK = {"passed": ("PASS", "green"), "partial": ("PART", "yellow"), "failed": (
 OUTPUT_LINES = 8
 # control characters but tab and newline, shown as \x.. escapes
 _CONTROLS = {c: f"\\x{c:02x}" for c in [*range(0x09), *range(0x0b, 0x20), 0x7f, *range(0x80, 0xa0)]}
+_NAME_CONTROLS = {**_CONTROLS, 0x09: "\\t", 0x0a: "\\n"}  # names are shown on one line
 
 
 def _shown(text: str) -> str:
     """Text a submission made (its output, its errors, its file name) with control characters
     made visible: an escape sequence must not move the cursor over the grader's lines."""
     return text.translate(_CONTROLS)
+
+
+def shown_name(text: str) -> str:
+    """An entry's or a student's name on one line: tabs and newlines escaped too, so a name
+    cannot split a table or add a line of its own."""
+    return text.translate(_NAME_CONTROLS)
 
 
 def _points(value: float) -> str:
@@ -36,7 +43,7 @@ def _check_lines(c: CheckResult, width: int) -> list[str]:
 
 def submission_text(result: SubmissionResult, *, title: str, hidden_exist: bool) -> str:
     width = max([len(c.name) + (9 if c.hidden else 0) for c in result.checks] + [10])
-    lines = [click.style(f"{result.chapter} · {title}", bold=True), f"submission: {_shown(result.submission)}", ""]
+    lines = [click.style(f"{result.chapter} · {title}", bold=True), f"submission: {shown_name(result.submission)}", ""]
     for c in result.checks:
         lines += _check_lines(c, width)
     lines.append("")
@@ -82,7 +89,7 @@ class Progress:
         filled = int(20 * self.done / self.total) if self.total else 20
         line = (f"[{'#' * filled}{'.' * (20 - filled)}] {self.done}/{self.total}  "
                 f"{rate * 60:.0f}/min  ETA {int(eta) // 60}:{int(eta) % 60:02d}  "
-                f"{_shown(student)}: {result.score:g}/{result.max_score:g} {result.status}")  # fmt: skip
+                f"{shown_name(student)}: {result.score:g}/{result.max_score:g} {result.status}")  # fmt: skip
         tenth = 10 * self.done // max(self.total, 1)
         if self._tty:
             click.echo("\r" + line[:120].ljust(120), nl=self.done == self.total, err=True)
@@ -93,11 +100,11 @@ class Progress:
 
 def batch_table(results: dict[str, SubmissionResult]) -> str:
     """The final table of a batch: one line per student, then totals by status."""
-    width = max([len(_shown(s)) for s in results] + [7])
+    width = max([len(shown_name(s)) for s in results] + [7])
     lines = [f"{'student':<{width}}  {'score':>15}  status"]
     for student, r in results.items():
         score = f"{_points(r.score)}/{_points(r.max_score)}"
-        lines.append(f"{_shown(student):<{width}}  {score:>15}  {r.status.replace('_', ' ')}")
+        lines.append(f"{shown_name(student):<{width}}  {score:>15}  {r.status.replace('_', ' ')}")
     statuses: dict[str, int] = {}
     for r in results.values():
         statuses[r.status] = statuses.get(r.status, 0) + 1

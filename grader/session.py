@@ -10,6 +10,7 @@ from pathlib import Path
 
 from grader.course import Chapter, Course
 from grader.grading import DEFAULT_SEED, grade_submission, reference_observations
+from grader.judges import reference_problem
 from grader.models import Limits, Observation, SubmissionResult
 from grader.recorded import recorded_reference
 from grader.sandbox.client import Worker
@@ -40,28 +41,33 @@ class Session:
     def reference(self, chapter: Chapter) -> dict[str, Observation]:
         """Reference observations, once per chapter and session: observed live on
         `solutions/chapterN/` where it exists (the instructor's copy), else read from the
-        recorded `exercises/chapterN/expected.json` (a student's copy: public checks only)."""
-        if chapter.name not in self._references:
-            if chapter.solution_dir is None:
-                self._references[chapter.name] = recorded_reference(chapter, self.seed)
-            else:
-                self._references[chapter.name] = reference_observations(
-                    chapter, self.worker, seed=self.seed, limits=self.limits
-                )
-        return self._references[chapter.name]
+        recorded `exercises/chapterN/expected.json` (a student's copy: public checks only).
+        Observations with a check that could not be observed are not kept: the next call
+        observes again (a batch takes them once and passes them on)."""
+        if chapter.name in self._references:
+            return self._references[chapter.name]
+        if chapter.solution_dir is None:
+            observed = recorded_reference(chapter, self.seed)
+        else:
+            observed = reference_observations(chapter, self.worker, seed=self.seed, limits=self.limits)
+        if not any(reference_problem(o) for o in observed.values()):
+            self._references[chapter.name] = observed
+        return observed
 
     def grade(
         self, chapter: Chapter, submission: Submission, *, limits: Limits | None = None,
         worker: Worker | None = None, reference: dict[str, Observation] | None = None,
-        pictures: Path | None = None,
+        pictures: Path | None = None, pictures_of_hidden: bool = True,
     ) -> SubmissionResult:  # fmt: skip
-        """`reference`: observations made elsewhere (a batch on a cluster observes them once
-        and sends them to every machine); default: this session's own. `pictures`: the folder
-        for the PNGs of picture checks (none written without it)."""
+        """`reference`: observations made elsewhere (a batch observes them once and passes them
+        to every worker or machine); default: this session's own. `pictures`: the folder for
+        the PNGs of picture checks (none written without it; a hidden check's only with
+        `pictures_of_hidden`)."""
         return grade_submission(
             chapter, submission, worker or self.worker,
             self.reference(chapter) if reference is None else reference,
             seed=self.seed, limits=limits or self.limits, pictures=pictures,
+            pictures_of_hidden=pictures_of_hidden,
         )  # fmt: skip
 
     def close(self) -> None:

@@ -32,8 +32,9 @@ HOSTILE = ROOT / "tests/data/hostile"
 NO_BIAS = ("return input_size * units + (units if use_bias else 0)", "return input_size * units")
 
 
-def make_class(folder: Path) -> dict[str, tuple[float | None, str]]:
-    """A folder of submissions, and the (score, status) each must get (None: any score)."""
+def make_class(folder: Path) -> dict[str, tuple[float | None, str | tuple[str, ...]]]:
+    """A folder of submissions, and the (score, status) each must get (None: any score; a tuple:
+    any of these statuses, where the machine's load decides)."""
     folder.mkdir()
     shutil.copy(SOLUTION, folder / "good.py")
     (folder / "wrong").mkdir()
@@ -50,7 +51,8 @@ def make_class(folder: Path) -> dict[str, tuple[float | None, str]]:
     return {
         "good": (20, "completed"), "wrong": (None, "completed"), "zipped": (20, "completed"),
         "stub": (0, "completed"), "infinite_loop_in_function": (1, "completed"),
-        "memory_bomb": (1, "completed"), "exit_at_import": (0, "crashed"),
+        # on a machine short of CPU the bomb can time out before it reaches the memory limit
+        "memory_bomb": (1, ("out_of_memory", "completed")), "exit_at_import": (0, "crashed"),
         "forged_stdout": (1, "tampered"), "empty": (0, "unreadable"), "broken": (0, "unreadable"),
         "notes.txt": (0, "unreadable"), "nofile": (0, "unreadable"),
     }  # fmt: skip
@@ -79,11 +81,13 @@ def test_every_entry_gets_exactly_one_correct_row(graded) -> None:
     assert set(results) == set(expected)
     for student, (score, status) in expected.items():
         got = results[student]
-        assert got.status == status, (student, got.status, got.messages)
+        assert got.status in ((status,) if isinstance(status, str) else status), (student, got.status, got.messages)
         if score is not None:
             assert got.score == score, (student, got.score)
     assert 0 < results["wrong"].score < 20
     assert "no fundamentals.py" in results["nofile"].messages[0]
+    bomb = results["memory_bomb"]
+    assert any("memory limit (512 MiB)" in m for m in bomb.messages) or bomb.retryable, bomb.messages
 
 
 def test_exports_parse(graded) -> None:

@@ -57,3 +57,11 @@ def test_grade_the_students_own_chapter_from_inside_it() -> None:
     assert run.returncode == 0, run.stderr
     assert "Score: 0/" in run.stdout
     assert "NotImplementedError" in run.stdout
+
+
+def test_a_link_is_refused_in_one_line(tmp_path) -> None:
+    """`grade chapterN --submission LINK` refuses the link, as a batch does, and names its target."""
+    (tmp_path / "mine.py").symlink_to(ROOT / "solutions/chapter1/fundamentals.py")
+    run = grade("chapter1", "--submission", str(tmp_path / "mine.py"))
+    assert run.returncode == 2 and len(run.stderr.strip().splitlines()) == 1, run.stderr
+    assert "is a link (to " in run.stderr and "links are not followed" in run.stderr

@@ -49,7 +49,7 @@ def _obs(*cases: Case, error: str | None = None) -> Observation:
 def test_partial_credit_is_the_share_of_matching_cases() -> None:
     ref = _obs(Case(label="f(1)", value=1), Case(label="f(2)", value=2))
     share, status, feedback = judge_cases(_obs(Case(label="f(1)", value=1), Case(label="f(2)", value=3)), ref, exact(), True)
-    assert (share, status, feedback) == (0.5, "partial", ["f(2): expected 2, got 3"])
+    assert (share, status, feedback) == (0.5, "partial", ["1 of 2 cases passed", "f(2): expected 2, got 3"])
     assert judge_cases(_obs(Case(label="f(1)", value=1)), ref, exact(), False)[:2] == (0.0, "failed")
 
 
@@ -63,12 +63,12 @@ def test_cases_that_all_raise_are_told_once_per_error() -> None:
     two = _obs(*(Case(label=f"f({i})", error=init if i < 3 else other) for i in range(4)))
     assert judge_cases(two, ref, exact(), True)[2] == [f"3 of 4 cases raised {init}", f"1 of 4 cases raised {other}"]
     mixed = _obs(Case(label="f(0)", value=0), *(Case(label=f"f({i})", error=init) for i in range(1, 4)))
-    assert judge_cases(mixed, ref, exact(), True)[2] == [f"f({i}) raised {init}" for i in range(1, 4)]
+    assert judge_cases(mixed, ref, exact(), True)[2] == ["1 of 4 cases passed", *[f"f({i}) raised {init}" for i in range(1, 4)]]
 
 
 def test_a_broken_reference_is_an_error_not_a_student_failure() -> None:
     share, status, feedback = judge_cases(_obs(), _obs(error="boom"), exact(), True)
-    assert status == "error" and "tell your instructor" in feedback[0]
+    assert status == "error" and "the grader's error, not your code's" in feedback[0] and "boom" in feedback[0]
 
 
 def test_lines_without_the_job_token_are_forged_and_never_trusted() -> None:

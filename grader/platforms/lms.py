@@ -24,6 +24,7 @@ from grader.course import Chapter
 from grader.errors import BadInput
 from grader.grading import zero_result
 from grader.models import Environment, SubmissionResult
+from grader.spreadsheet import csv_row
 
 ROSTER_COLUMNS = ("id", "name", "email", "section")
 CANVAS_FILE = re.compile(r"^(?P<key>[^_]+)_(?:LATE_)?(?P<uid>\d+)_(?P<sub>\d+)_(?P<file>.+)$")
@@ -215,12 +216,12 @@ def write_canvas(results: dict[str, SubmissionResult], students: list[Student], 
     points = max((r.max_score for r in results.values()), default=0.0) or sum(c.points for c in chapter.checks)
     with open(path, "w", newline="", encoding="utf-8") as f:
         out = csv.writer(f)
-        out.writerow([*CANVAS_HEADER, assignment or default_assignment(chapter)])
-        out.writerow([CANVAS_POINTS_ROW, "", "", "", "", f"{points:g}"])
+        out.writerow(csv_row([*CANVAS_HEADER, assignment or default_assignment(chapter)]))
+        out.writerow(csv_row([CANVAS_POINTS_ROW, "", "", "", "", f"{points:g}"]))
         for s in students:
             r = results.get(s.id)
-            out.writerow([s.name or s.id, s.id, s.value("sis_user_id"), s.value("sis_login_id"), s.section,
-                          f"{r.score:g}" if r else "0"])  # fmt: skip
+            out.writerow(csv_row([s.name or s.id, s.id, s.value("sis_user_id"), s.value("sis_login_id"), s.section,
+                                 f"{r.score:g}" if r else "0"]))  # fmt: skip
 
 
 def moodle_identifier(students: list[Student]) -> tuple[str, str]:
@@ -241,7 +242,7 @@ def write_moodle(results: dict[str, SubmissionResult], students: list[Student], 
     grade = f"Assignment: {assignment or default_assignment(chapter)} (Real)"
     with open(path, "w", newline="", encoding="utf-8") as f:
         out = csv.writer(f)
-        out.writerow([header, "Full name", grade])
+        out.writerow(csv_row([header, "Full name", grade]))
         for s in students:
             r = results.get(s.id)
-            out.writerow([s.value(column), s.name, f"{r.score:g}" if r else "0"])
+            out.writerow(csv_row([s.value(column), s.name, f"{r.score:g}" if r else "0"]))
