@@ -10,10 +10,11 @@ written, every file to ship is searched for the source of each function and clas
 from __future__ import annotations
 
 import ast
+import json
 import shutil
 from pathlib import Path
 
-from grader.course import Course
+from grader.course import Chapter, Course
 from grader.errors import BadInput
 from grader.recorded import load_recording, recorded_path, reference_fingerprint, checks_fingerprint
 
@@ -124,3 +125,17 @@ def write_release(course: Course, out: Path) -> list[Path]:
         shutil.copy2(course.root / rel, target)
         written.append(target)
     return written
+
+
+HIDDEN_FILE = "hidden.json"  # in a student's exercises/chapterN/: what the hidden checks are worth
+
+
+def hidden_worth(chapter: Chapter) -> float | None:
+    """In a student's copy, the points of the hidden checks (written by the release), else None."""
+    if chapter.solution_dir is not None:
+        return None
+    try:
+        data = json.loads((chapter.exercise_dir / HIDDEN_FILE).read_text(encoding="utf-8"))
+        return float(data["points"]) or None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
