@@ -104,7 +104,8 @@ def _stub_names(chapter: Chapter) -> set[str]:
 
 def task_checks(chapter: Chapter) -> dict[str, list[str]]:
     """Task (a function or class of the stub) -> the public checks whose probes use it, read
-    from the probes' source and the module-level helpers they call."""
+    from the probes' source (attributes, and names given as strings) and the attributes of the
+    module-level helpers they call."""
     tasks = _stub_names(chapter)
     tree = ast.parse(chapter.check_sources["checks"])
     functions = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
@@ -119,6 +120,8 @@ def task_checks(chapter: Chapter) -> dict[str, list[str]]:
             for node in ast.walk(fn):
                 if isinstance(node, ast.Attribute):
                     used.add(node.attr)
+                elif isinstance(node, ast.Constant) and fn.name == chk.name:  # getattr(sub, "relu")
+                    used.add(str(node.value))
                 elif isinstance(node, ast.Name) and node.id in functions and node.id not in seen:
                     todo.append(functions[node.id])
         for task in sorted(used & tasks):
