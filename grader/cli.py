@@ -316,4 +316,4 @@ def release_cmd(out: Path, course: Path | None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(prog_name="grade")  # `python -m grader.cli chapter1 --help` reads as `grade chapter1`

@@ -126,8 +126,8 @@ def sandbox_line(isolation: list[str]) -> str:
     if not isolation:
         return "sandbox: unknown"
     if any("bubblewrap is not available" in i for i in isolation):
-        return "sandbox: process limits only (no bubblewrap here); your score is the same"
-    return "sandbox: bubblewrap isolation and process limits"
+        return "sandbox: process limits only, no bubblewrap here (scores are the same)"
+    return "sandbox: bubblewrap and process limits"
 
 
 def syntax_excerpt(source: str) -> list[str]:

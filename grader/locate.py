@@ -134,7 +134,8 @@ def only(chapter: Chapter, names: list[str]) -> Chapter:
     `--only` and `notebook_check(chapter, check)` grade these and score out of their points."""
     if not names:
         return chapter
-    picked = chapter.find(list(dict.fromkeys(names)))
+    wanted = {c.name for c in chapter.find(list(names))}
+    picked = [c for c in chapter.checks if c.name in wanted]  # in the chapter's order
     subset = dataclasses.replace(chapter)
     subset.__dict__.update({k: v for k, v in chapter.__dict__.items() if k != "checks"})
     subset.__dict__["checks"] = picked  # a cached_property: the instance's dict is its cache

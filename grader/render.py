@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import textwrap
 import time
@@ -40,11 +41,22 @@ def _check_lines(row: Row, name_width: int, score_width: int, width: int) -> lis
     word = MARKS[row.status]
     colour = _COLOUR[row.status]
     head = f"  {word:<4}  {row.name:<{name_width}}  {row.score:>{score_width}}  "
-    lines = _wrap(row.description, width, " " * len(head), first=head)
+    if len(head) + 30 <= width:  # the description beside the score, continued under itself
+        lines = _wrap(row.description, width, " " * len(head), first=head)
+    else:  # a narrow terminal: the description under the row
+        lines = [head.rstrip(), *_wrap(row.description, width, "        ")]
     lines[0] = lines[0].replace(word, click.style(word, fg=colour, bold=True), 1)
     for item in row.feedback:
         lines += _wrap(_shown(item), width, "        ")
     return lines
+
+
+def _near(label: str) -> str:
+    """A path as short as it reads from here (a student grades from the course or the chapter)."""
+    if not os.path.isabs(label):
+        return label
+    relative = os.path.relpath(label)
+    return relative if len(relative) < len(label) else label
 
 
 def terminal_width() -> int:
@@ -61,7 +73,7 @@ def submission_text(result: SubmissionResult, *, title: str, hidden_exist: bool,
     width = width or terminal_width()
     s = summarise(result, title=title, hidden_exist=hidden_exist, source=source,
                   hidden_points=hidden_points, output_lines=OUTPUT_LINES)  # fmt: skip
-    lines = [click.style(s.title, bold=True), *_wrap(f"submission: {_shown(s.submission)}", width, "")]
+    lines = [click.style(s.title, bold=True), *_wrap(f"submission: {_shown(_near(s.submission))}", width, "")]
     if s.problems:
         lines.append("")
         for problem in s.problems:
@@ -86,7 +98,7 @@ def submission_text(result: SubmissionResult, *, title: str, hidden_exist: bool,
         for line in s.output:
             lines += _wrap(_shown(line), width, "  |   ", first="  | ")
     lines.append("")
-    sandbox = s.sandbox_details if verbose else [f"{s.sandbox} (--verbose for details)"]
+    sandbox = s.sandbox_details if verbose else [f"{s.sandbox} (--verbose: all)"]
     for line in sandbox:
         lines += [click.style(part, dim=True) for part in _wrap(line, width, "  ")]
     lines += [click.style(part, dim=True) for part in _wrap(s.run, width, "  ")]
