@@ -1,7 +1,7 @@
 """`grade release OUT/`: the course as students receive it.
 
 The release holds `exercises/` (stubs, public checks and their recorded observations), the
-engine, and what installs and runs it; never `solutions/`, hidden checks, tests (their data holds
+engine, and what installs and runs it (a student's README and setup, see student_copy); never `solutions/`, hidden checks, tests (their data holds
 reference solutions) or anything else from which a solution can be read back. Before a file is
 written, every file to ship is searched for the source of each function and class defined in
 `solutions/` (references, oracles, hidden checks): a hit stops the release.
@@ -17,8 +17,9 @@ from pathlib import Path
 from grader.course import Chapter, Course
 from grader.errors import BadInput
 from grader.recorded import load_recording, recorded_path, reference_fingerprint, checks_fingerprint
+from grader.student_copy import HIDDEN_FILE, student_files
 
-SHIPPED = ("exercises", "grader", "pyproject.toml", "README.md", ".ci/setup", ".gitignore")
+SHIPPED = ("exercises", "grader", "pyproject.toml", ".gitignore")  # README and setup: student_copy
 JUNK = ("__pycache__", "*.pyc", ".ipynb_checkpoints", ".pytest_cache", "*.egg-info")
 MIN_LEAK_CHARS = 40  # shorter definitions (one-line helpers) are not worth a false alarm
 
@@ -109,10 +110,12 @@ def write_release(course: Course, out: Path) -> list[Path]:
             raise BadInput(f"{out} is inside a folder the release copies")
     check_recordings(course)
     files = release_files(course)
+    made = student_files(course)
     hidden = secrets(course)
-    for rel in files:
+    texts = [(rel, lambda rel=rel: (course.root / rel).read_text(encoding="utf-8")) for rel in files]
+    for rel, read in [*texts, *((Path(r), lambda t=t: t) for r, t in made.items())]:
         try:
-            text = (course.root / rel).read_text(encoding="utf-8")
+            text = read()
         except UnicodeDecodeError:
             continue
         for where, secret in hidden.items():
@@ -124,10 +127,15 @@ def write_release(course: Course, out: Path) -> list[Path]:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(course.root / rel, target)
         written.append(target)
+    for rel, text in made.items():  # the student's README, setup, and what hidden checks are worth
+        target = out / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+        if rel == "setup":
+            target.chmod(0o755)
+        written.append(target)
     return written
 
-
-HIDDEN_FILE = "hidden.json"  # in a student's exercises/chapterN/: what the hidden checks are worth
 
 
 def hidden_worth(chapter: Chapter) -> float | None:
