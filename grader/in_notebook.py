@@ -252,7 +252,8 @@ def report_html(report: NotebookReport) -> str:
             f'<td style="padding:2px 8px">{e(row.description)}</td></tr>'
         )  # fmt: skip
         if row.feedback or row.pictures:
-            items = "".join(f"<li><code>{e(line)}</code></li>" for line in row.feedback)
+            lines = [f for f in row.feedback if not any(p in f for p in report.images)]  # shown, not named
+            items = "".join(f"<li><code>{e(line)}</code></li>" for line in lines)
             images = "".join(
                 f'<div><img src="data:image/png;base64,{report.images[p]}" style="max-width:100%"></div>'
                 for p in row.pictures if p in report.images
