@@ -131,7 +131,9 @@ def check_cmd(chapter: str, submission: Path | None, only_checks: tuple[str, ...
     the_course = _course(course)
     chap = the_course.chapter(chapter)
     graded = only(chap, list(only_checks))
-    with Session(the_course, seed=seed, device=device) as session:
+    with spinner("starting the sandbox", enabled=not as_json):  # TensorFlow's import: seconds
+        session = Session(the_course, seed=seed, device=device)
+    with session:
         for _ in watching(lambda: _what_to_grade(chap, submission)) if watch else [None]:
             try:
                 work = _what_to_grade(chap, submission)

@@ -94,7 +94,8 @@ def test_in_the_release_public_checks_judge_against_the_recording(release, tmp_p
     run = subprocess.run([sys.executable, "-m", "grader.cli", "chapter1"], cwd=out / "exercises" / "chapter1",
                          capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr
-    assert "All public checks passed; hidden checks run at grading time." in run.stdout
+    assert "Score: 14/14 public; 6 more points in hidden checks at grading time" in run.stdout, run.stdout
+    assert "All public checks passed." in run.stdout
 
 
 def test_the_release_refuses_a_non_empty_folder_and_a_stale_recording(tmp_path) -> None:
