@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import textwrap
 import time
 
@@ -14,6 +15,7 @@ from grader.models import SubmissionResult
 
 _COLOUR = {"passed": "green", "partial": "yellow", "failed": "red", "error": "magenta"}
 OUTPUT_LINES = 8
+NO_WRAP = 1 << 30
 # control characters but tab and newline, shown as \x.. escapes
 _CONTROLS = {c: f"\\x{c:02x}" for c in [*range(0x09), *range(0x0b, 0x20), 0x7f, *range(0x80, 0xa0)]}
 
@@ -32,6 +34,8 @@ def _wrap(text: str, width: int, indent: str, first: str | None = None) -> list[
     """Lines of at most `width` columns, continued under `indent` (words longer than a line
     are cut: a path or an array must not push the line past the terminal's edge)."""
     lead = indent if first is None else first
+    if width >= NO_WRAP:
+        return [lead + text]
     return textwrap.wrap(text, width=max(width, len(indent) + 20), initial_indent=lead,
                          subsequent_indent=indent + "  ", break_on_hyphens=False,
                          drop_whitespace=True) or [lead.rstrip()]  # fmt: skip
@@ -60,8 +64,11 @@ def _near(label: str) -> str:
 
 
 def terminal_width() -> int:
-    """The terminal's width ($COLUMNS first); 100 when the output is not a terminal."""
-    return shutil.get_terminal_size((100, 24)).columns
+    """The terminal's width ($COLUMNS first). Output that goes to no terminal (a pipe, a file,
+    a batch's feedback files) is not wrapped: NO_WRAP."""
+    if os.environ.get("COLUMNS", "").isdigit() or sys.stdout.isatty():
+        return shutil.get_terminal_size((100, 24)).columns
+    return NO_WRAP
 
 
 def submission_text(result: SubmissionResult, *, title: str, hidden_exist: bool, source: str | None = None,

@@ -7,6 +7,7 @@ output stay clean.
 from __future__ import annotations
 
 import contextlib
+import sys
 import time
 from pathlib import Path
 from typing import Callable, Iterator
@@ -27,7 +28,7 @@ POLL_S = 0.5
 def spinner(text: str, *, enabled: bool = True) -> Iterator[None]:
     """A spinner on stderr while the block runs, when stderr is a terminal (rich draws it,
     and wipes it when done)."""
-    if not (enabled and click.get_text_stream("stderr").isatty()):
+    if not (enabled and sys.stderr.isatty()):
         yield
         return
     from rich.console import Console  # Keras depends on rich; only a terminal needs it

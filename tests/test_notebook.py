@@ -133,8 +133,12 @@ def test_grade_notebook_writes_the_exercise_from_the_stub(tmp_path) -> None:
     code = [c.source for c in notebook.cells if c.cell_type == "code"]
     assert markdown[0].startswith("# Chapter 1")
     assert any("3 inputs into 32 neurons -> 128" in m for m in markdown)  # the task text
-    assert code[0] == "import numpy as np"
-    assert code[1] == 'def dense_params(input_size, units, use_bias=True):\n    raise NotImplementedError("dense_params")'
+    assert "from grader import notebook_check" in code[0] and "%pip install" in code[0]  # how to install
+    assert notebook.cells[0].metadata["tags"] == [SKIP_TAG]
+    assert code[1] == "import numpy as np"
+    assert code[2] == 'def dense_params(input_size, units, use_bias=True):\n    raise NotImplementedError("dense_params")'
+    assert code[3] == 'from grader import notebook_check\nnotebook_check("chapter1", "dense_params")'
+    assert code[-1] == 'from grader import notebook_check\nnotebook_check("chapter1")'
     again = _grade_cli("notebook", "chapter1", cwd=tmp_path)
     assert again.returncode == 2 and "pass --force" in again.stderr
     assert _grade_cli("notebook", "chapter1", "--force", "-o", "x.ipynb", cwd=tmp_path).returncode == 0
