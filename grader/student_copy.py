@@ -12,7 +12,7 @@ from grader.feedback import points
 HIDDEN_FILE = "hidden.json"  # in a student's exercises/chapterN/
 
 # measured once by tests/test_release.py's install test (2026-11-28: Linux, Python 3.11, 2 busy
-# cores, wheels cached): 185 s, .venv 2.2 GB
+# cores, wheels cached): 182-185 s, .venv 2.2 GB (matplotlib included)
 INSTALL_SIZE = "about 2.2 GB, nearly all of it TensorFlow"
 INSTALL_TIME = "about 3 minutes, more while TensorFlow downloads"
 
