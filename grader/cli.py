@@ -9,16 +9,17 @@ from typing import Any, Callable, get_args
 
 import click
 
-from grader.course import Course, find_course
-from grader.errors import ExitCode, GraderError, NotGraded, SandboxError
+from grader.course import Chapter, Course, find_course
+from grader.errors import BadInput, ExitCode, GraderError, NotGraded, SandboxError
 from grader.grading import DEFAULT_SEED
 from grader.batch import find_entries, run_batch
 from grader.export import FORMATS, HIDDEN_FEEDBACK, export, need_roster
 from grader.gradebook import Gradebook
 from grader.judges import reference_problem
+from grader.locate import Work, only, task_checks, work_to_grade
 from grader.models import SubmissionResult
 from grader.sandbox.devices import DEVICES
-from grader.render import Progress, _shown, batch_table, submission_text
+from grader.render import Progress, _shown, batch_table
 from grader.notebook import exercise_notebook, write_notebook
 from grader.platforms.classroom import WORKFLOW_PATH, report as classroom_report, workflow as classroom_workflow
 from grader.platforms.gradescope import AutograderConfig, Visibility, write_autograder
@@ -27,6 +28,7 @@ from grader.recorded import make_recording, write_recording
 from grader.release import write_release
 from grader.session import Session
 from grader.submission import read_submission
+from grader.terminal import echo_check, spinner, watching
 from grader.validate import validate_chapter, verdicts_json
 
 
@@ -59,7 +61,7 @@ class ChapterFirst(click.Group):
 
     def resolve_command(self, ctx: click.Context, args: list[str]):  # noqa: ANN201
         if args and args[0] not in self.commands and not args[0].startswith("-"):
-            return "check", self.commands["check"], args
+            return args[0], self.commands["check"], args  # named so: `grade chapter1 --help`
         return super().resolve_command(ctx, args)
 
 
@@ -112,11 +114,25 @@ def main() -> None:
     """
 
 
-@main.command("check")
+class ChapterCommand(click.Command):
+    """`grade chapter1 --help` reads `grade chapter1 [OPTIONS]`, as the student typed it."""
+
+    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
+        pieces = super().collect_usage_pieces(ctx)
+        return [p for p in pieces if p != "CHAPTER"] if ctx.info_name != "check" else pieces
+
+
+@main.command("check", cls=ChapterCommand)
 @click.argument("chapter")
 @click.option("--submission", type=click.Path(path_type=Path), default=None,
               help="A .py file, a Jupyter notebook (.ipynb) or a folder holding the chapter's module "
-              "(not a link to one: links are refused). Default: exercises/CHAPTER/.")
+              "(not a link to one: links are refused). "
+              "Default: exercises/CHAPTER/ (its .py, or its notebook when that holds your edits; "
+              "a notebook of that name in this folder counts too).")
+@click.option("--only", "only_checks", metavar="CHECK", multiple=True,
+              help="Grade only this check (repeat for several); the score is out of their points.")
+@click.option("--watch", is_flag=True, help="Grade again each time the file is saved (Ctrl-C stops).")
+@click.option("--verbose", "-v", is_flag=True, help="Show every protection the sandbox used.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result model as JSON.")
 @click.option("--pictures", type=click.Path(file_okay=False, path_type=Path),
               default=Path("grade-pictures"), show_default=True,
@@ -126,24 +142,38 @@ def main() -> None:
 @device_option
 @course_option
 @_one_line_errors
-def check_cmd(chapter: str, submission: Path | None, as_json: bool, pictures: Path, seed: int,
-              device: str, course: Path | None) -> None:  # fmt: skip
+def check_cmd(chapter: str, submission: Path | None, only_checks: tuple[str, ...], watch: bool, verbose: bool,
+              as_json: bool, pictures: Path, seed: int, device: str, course: Path | None) -> None:  # fmt: skip
     """Grade one chapter: your exercises/CHAPTER/, or --submission PATH (a link is refused:
     give the file or folder it points to). In the instructor's copy hidden checks run too, and
     their feedback is shown in full."""
     the_course = _course(course)
     chap = the_course.chapter(chapter)
-    path = submission if submission is not None else chap.exercise_dir
-    work = read_submission(path, chap.module_file)
-    with Session(the_course, seed=seed, device=device) as session:
-        result = session.grade(chap, work, pictures=pictures / chap.name)
-    if as_json:
-        click.echo(result.model_dump_json(indent=2))
-    elif result.status != "error":
-        click.echo(submission_text(result, title=chap.spec.title,
-                                   hidden_exist=chap.hidden_checks_file is not None))
-    if result.retryable:
-        raise NotGraded(_not_graded(result))
+    graded = only(chap, list(only_checks))
+    with spinner("starting the sandbox", enabled=not as_json):  # TensorFlow's import: seconds
+        session = Session(the_course, seed=seed, device=device)
+    with session:
+        for _ in watching(lambda: _what_to_grade(chap, submission)) if watch else [None]:
+            try:
+                work = _what_to_grade(chap, submission)
+                work_read = read_submission(work.path, chap.module_file)
+                with spinner(f"grading {chap.name}", enabled=not as_json):
+                    result = session.grade(graded, work_read, pictures=pictures / chap.name)
+            except BadInput as exc:  # half-saved while watching: say so, and wait for the next save
+                if not watch:
+                    raise
+                click.echo(f"Error: {exc}", err=True)
+                continue
+            if as_json or result.status != "error":
+                echo_check(the_course, graded, work, work_read, result, as_json=as_json, verbose=verbose)
+            if result.retryable:
+                if not watch:
+                    raise NotGraded(_not_graded(result))
+                click.echo(f"Error: {_not_graded(result)}", err=True)
+
+
+def _what_to_grade(chap: Chapter, submission: Path | None) -> Work:
+    return Work(submission) if submission is not None else work_to_grade(chap, Path.cwd())
 
 
 def _not_graded(result: SubmissionResult) -> str:
@@ -312,14 +342,17 @@ def validate_cmd(chapters: tuple[str, ...], as_json: bool, seed: int, course: Pa
 @_one_line_errors
 def notebook_cmd(chapter: str, output: Path | None, force: bool, course: Path | None) -> None:
     """Write the chapter's exercise as a Jupyter notebook: the task text in markdown, the stubs
-    in code cells, made from exercises/CHAPTER/MODULE.py. Grade it with
-    `grade CHAPTER --submission MODULE.ipynb`."""
+    in code cells, made from exercises/CHAPTER/MODULE.py, and a check cell after each task
+    (`notebook_check("CHAPTER")` grades the notebook from inside it). `grade CHAPTER` grades it
+    too, from this folder or exercises/CHAPTER/."""
     chap = _course(course).chapter(chapter)
     output = output or Path(f"{chap.spec.module}.ipynb")
     if output.exists() and not force:
         raise GraderError(f"{output} exists; pass --force to overwrite it")
     stub = (chap.exercise_dir / chap.module_file).read_text(encoding="utf-8")
-    write_notebook(exercise_notebook(stub, title=f"{chap.name} · {chap.spec.title}"), output)
+    notebook = exercise_notebook(stub, title=f"{chap.name} · {chap.spec.title}", chapter=chap.name,
+                                 task_checks=task_checks(chap))  # fmt: skip
+    write_notebook(notebook, output)
     click.echo(f"wrote {output}")
 
 
@@ -414,4 +447,4 @@ def release_cmd(out: Path, classroom: tuple[str, ...], course: Path | None) -> N
 
 
 if __name__ == "__main__":
-    main()
+    main(prog_name="grade")  # `python -m grader.cli chapter1 --help` reads as `grade chapter1`

@@ -15,6 +15,7 @@ the one source of the exercise.
 from __future__ import annotations
 
 import ast
+import hashlib
 import json
 import re
 import warnings
@@ -37,6 +38,9 @@ Location = tuple[int, int]  # (code cell, line within the cell), both from 1
 class NotebookCode:
     source: str
     lines: tuple[Location, ...]  # lines[i] is where line i + 1 of `source` came from
+
+
+_CHECKS = re.compile(r"\bnotebook_check\s*\(")
 
 
 def _is_ipython(line: str) -> bool:
@@ -68,11 +72,21 @@ def notebook_code(path: Path) -> NotebookCode:
         sources = [(str(c.get("source", "")), list(c.get("metadata", {}).get("tags", []))) for c in cells]
     except Exception as exc:  # nbformat raises many kinds on a damaged file
         raise BadInput(f"cannot read {path}: {_first_line(exc)}") from exc
+    code = joined(sources)
+    if not code.source.strip():
+        raise BadInput(f"{path} has no code cells")
+    return code
+
+
+def joined(cells: list[tuple[str, list[str]]]) -> NotebookCode:
+    """Code cells, given as (source, tags), joined into one module: cells tagged skip-grading,
+    cell magics and cells that call notebook_check (checking from inside the sandbox would
+    grade again, recursively) are left out, and so are IPython lines."""
     out: list[str] = []
     where: list[Location] = []
-    for number, (source, tags) in enumerate(sources, start=1):
+    for number, (source, tags) in enumerate(cells, start=1):
         lines = source.splitlines()
-        if SKIP_TAG in tags or (lines and lines[0].lstrip().startswith("%%")):
+        if SKIP_TAG in tags or (lines and lines[0].lstrip().startswith("%%")) or _CHECKS.search(source):
             continue
         for i, line in enumerate(lines, start=1):
             if not _is_ipython(line):
@@ -80,10 +94,7 @@ def notebook_code(path: Path) -> NotebookCode:
                 where.append((number, i))
         out.append("")  # cells end with a blank line, as if they were one file
         where.append((number, len(lines) + 1))
-    source = "\n".join(out) + "\n"
-    if not source.strip():
-        raise BadInput(f"{path} has no code cells")
-    return NotebookCode(source=source, lines=tuple(where))
+    return NotebookCode(source="\n".join(out) + "\n", lines=tuple(where))
 
 
 def _first_line(exc: BaseException) -> str:
@@ -126,10 +137,31 @@ def definitions(source: str, lines: tuple[Location, ...]) -> dict[str, list[int]
 # --- writing an exercise as a notebook -----------------------------------------------------------
 
 
-def exercise_notebook(source: str, *, title: str = "") -> nbformat.NotebookNode:
+SETUP_CELL = """\
+# Run this cell first: it checks that the grader is installed in this notebook's kernel.
+# - Jupyter on your own machine: run ./setup once in the course folder (a terminal), then pick
+#   the course's .venv as this notebook's kernel; or run here: %pip install -q -e /path/to/course
+# - Colab or a school's JupyterHub: upload (or git clone) the course folder, then run here:
+#   %pip install -q -e /content/course      (your course folder's path), and restart the kernel
+try:
+    from grader import notebook_check
+    print("grader ready: run the check cell under each task to check it")
+except ImportError:
+    print("the grader is not installed in this kernel: see the comments in this cell")"""
+METADATA_KEY = "tf_grader"  # chapter, and fingerprints of the stub and the code it was made with
+
+
+def exercise_notebook(source: str, *, title: str = "", chapter: str | None = None,
+                      task_checks: dict[str, list[str]] | None = None) -> nbformat.NotebookNode:  # fmt: skip
     """A notebook of a `.py` exercise: its docstring as markdown, the code before the first
     function as one cell, then for each function or class a markdown cell with its docstring
-    (the task) and a code cell with the stub, without the docstring."""
+    (the task) and a code cell with the stub, without the docstring.
+
+    With `chapter`: a first cell that says how to install the grader in the kernel, a check cell
+    (`notebook_check(chapter, *checks)`) after the task that completes each group of
+    `task_checks` (task name -> its checks), and one for the whole chapter at the end; those
+    cells are tagged skip-grading. The metadata keeps the stub's and the notebook's code
+    fingerprints, so `grade chapterN` can tell which of the two a student edited."""
     tree = ast.parse(source)
     lines = source.splitlines()
     cells = []
@@ -137,12 +169,19 @@ def exercise_notebook(source: str, *, title: str = "") -> nbformat.NotebookNode:
     doc = ast.get_docstring(tree)
     if doc and body and isinstance(body[0], ast.Expr):
         body = body[1:]
+    if chapter:
+        cells.append(_skipped(v4.new_code_cell(SETUP_CELL)))
     if doc:  # its first line is the notebook's heading
         first, _, rest = doc.partition("\n")
-        cells.append(v4.new_markdown_cell(f"# {first.strip()}\n{rest}".rstrip()))
+        text = f"# {first.strip()}\n{rest}".rstrip()
+        if chapter:  # the notebook is checked from inside: point there first
+            text = re.sub(rf"run `grade {chapter}`", f"run the check cell under each task "
+                          f"(`notebook_check(\"{chapter}\")`; `grade {chapter}` in a terminal works too)", text)
+        cells.append(v4.new_markdown_cell(text))
     elif title:
         cells.append(v4.new_markdown_cell(f"# {title}"))
     pending: list[ast.stmt] = []
+    waiting = {name: set(tasks) for name, tasks in _by_check(task_checks or {}).items()}
 
     def flush() -> None:
         if pending:
@@ -160,10 +199,50 @@ def exercise_notebook(source: str, *, title: str = "") -> nbformat.NotebookNode:
         if task:
             cells.append(v4.new_markdown_cell(f"### `{node.name}`\n\n{task}"))
         cells.append(v4.new_code_cell(_without_docstring(node, lines)))
+        ready = [c for c, tasks in waiting.items() if tasks <= _done(body, node)]
+        if chapter and ready:
+            for c in ready:
+                del waiting[c]
+            cells.append(_skipped(v4.new_code_cell(_check_call(chapter, ready))))
     flush()
+    if chapter:
+        cells.append(v4.new_markdown_cell("### Check the whole chapter"))
+        cells.append(_skipped(v4.new_code_cell(_check_call(chapter, []))))
     notebook = v4.new_notebook(cells=cells)
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    if chapter:
+        code = joined([(c.source, list(c.metadata.get("tags", []))) for c in cells if c.cell_type == "code"])
+        notebook.metadata[METADATA_KEY] = {"chapter": chapter, "stub_sha256": sha256(source),
+                                           "code_sha256": sha256(code.source)}  # fmt: skip
     return notebook
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _by_check(task_checks: dict[str, list[str]]) -> dict[str, list[str]]:
+    """check -> the tasks it calls, in the order checks were given."""
+    found: dict[str, list[str]] = {}
+    for task, checks in task_checks.items():
+        for name in checks:
+            found.setdefault(name, []).append(task)
+    return found
+
+
+def _done(body: list[ast.stmt], upto: ast.stmt) -> set[str]:
+    kinds = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    return {n.name for n in body[: body.index(upto) + 1] if isinstance(n, kinds)}
+
+
+def _check_call(chapter: str, checks: list[str]) -> str:
+    args = ", ".join(repr(a) for a in [chapter, *checks])
+    return f"from grader import notebook_check\nnotebook_check({args})".replace("'", '"')
+
+
+def _skipped(cell: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    cell.metadata["tags"] = [SKIP_TAG]
+    return cell
 
 
 def _first_line_of(node: ast.stmt) -> int:

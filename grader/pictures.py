@@ -1,19 +1,21 @@
-"""Pictures for feedback: a student's 2-D map (a Grad-CAM heatmap, say) beside the reference's.
+"""Pictures for feedback: a student's 2-D map (a Grad-CAM heatmap, say) beside the reference's,
+and where they differ, each titled, on one colour scale with one colour bar.
 
-Written outside the sandbox from the observations, as plain PNG (zlib only: no plotting library).
+Drawn outside the sandbox from the observations, with matplotlib's Agg canvas (no display, no
+pyplot state shared with anything else). When the probe recorded the input image, each map is
+drawn over it, as Grad-CAM is read.
 """
 
 from __future__ import annotations
 
-import struct
-import zlib
+import io
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-MIN_SIDE = 96  # pixels: small maps are scaled up so a person can see them
-GAP = 6
+PANEL_INCHES = 3.2
+DPI = 100
 
 
 def as_map(value: Any) -> np.ndarray | None:
@@ -27,52 +29,68 @@ def as_map(value: Any) -> np.ndarray | None:
     return array
 
 
-def colour(values: np.ndarray) -> np.ndarray:
-    """Values in [0, 1] (clipped) as RGB bytes, blue (0) through green to red (1)."""
-    x = np.clip(values, 0.0, 1.0)[..., None]
-    rgb = np.clip(1.5 - np.abs(4 * x - np.array([3.0, 2.0, 1.0])), 0.0, 1.0)
-    return (rgb * 255).round().astype(np.uint8)
-
-
-def png(pixels: np.ndarray) -> bytes:
-    """An RGB uint8 array (h, w, 3) as PNG bytes."""
-    height, width, _ = pixels.shape
-    rows = b"".join(b"\x00" + pixels[y].tobytes() for y in range(height))
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+def as_image(value: Any) -> np.ndarray | None:
+    """The value as an image to draw under the maps ((h, w), (h, w, 1) or (h, w, 3), scaled
+    to [0, 1]), or None."""
+    try:
+        array = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        return None
+    if array.ndim == 3 and array.shape[-1] == 1:
+        array = array[..., 0]
+    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[-1] != 3) or not np.isfinite(array).all():
+        return None
+    low, high = float(array.min()), float(array.max())
+    return (array - low) / (high - low) if high > low else np.zeros_like(array)
 
 
 def shared_range(*maps: np.ndarray) -> tuple[float, float]:
     """[0, 1] widened to every value shown, so negatives or values past 1 stay visible."""
-    return min(0.0, *(m.min() for m in maps)), max(1.0, *(m.max() for m in maps))
+    return min(0.0, *(float(m.min()) for m in maps)), max(1.0, *(float(m.max()) for m in maps))
 
 
-def side_by_side(student: np.ndarray, reference: np.ndarray) -> np.ndarray:
-    """Student's map on the left, the reference's on the right, on one colour scale and one
-    pixel size, with a white gap between."""
-    scale = max(1, -(-MIN_SIDE // max(reference.shape)))
+def comparison_figure(student: np.ndarray, reference: np.ndarray, *, image: np.ndarray | None = None,
+                      title: str = ""):  # noqa: ANN201  (a matplotlib Figure, imported lazily)
+    """The figure: [the input], your map, the reference's, and |yours - reference|, on one scale."""
+    from matplotlib.figure import Figure
+
     low, high = shared_range(student, reference)
+    panels = [("your heatmap", student), ("reference heatmap", reference)]
+    if student.shape == reference.shape:
+        panels.append(("where they differ: |yours - reference|", np.abs(student - reference)))
+    count = len(panels) + (image is not None)
+    figure = Figure(figsize=(PANEL_INCHES * count + 0.8, PANEL_INCHES + 0.6), dpi=DPI, layout="constrained")
+    axes = figure.subplots(1, count, squeeze=False)[0]
+    shown = None
+    if image is not None:
+        axes[0].imshow(image, cmap="gray" if image.ndim == 2 else None)
+        axes[0].set_title("input image")
+    for ax, (name, values) in zip(axes[count - len(panels):], panels):
+        extent = None
+        if image is not None:  # the map stretched over the image, as Grad-CAM is read
+            ax.imshow(image, cmap="gray" if image.ndim == 2 else None)
+            extent = (-0.5, image.shape[1] - 0.5, image.shape[0] - 0.5, -0.5)
+        shown = ax.imshow(values, cmap="jet", vmin=low, vmax=high, alpha=0.55 if image is not None else 1.0,
+                          extent=extent, interpolation="nearest")  # fmt: skip
+        ax.set_title(name)
+    for ax in axes:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    figure.colorbar(shown, ax=list(axes), shrink=0.85, label="heatmap value")
+    if title:
+        figure.suptitle(title, fontsize="medium")
+    return figure
 
-    def paint(values: np.ndarray) -> np.ndarray:
-        return colour(np.kron((values - low) / (high - low), np.ones((scale, scale))))
 
-    left, right = paint(student), paint(reference)
-    height = max(left.shape[0], right.shape[0])
-    canvas = np.full((height, left.shape[1] + GAP + right.shape[1], 3), 255, np.uint8)
-    canvas[: left.shape[0], : left.shape[1]] = left
-    canvas[: right.shape[0], left.shape[1] + GAP :] = right
-    return canvas
-
-
-def write_comparison(student: Any, reference: Any, path: Path) -> Path | None:
-    """Write the PNG if both values are 2-D maps; the path written, or None."""
+def write_comparison(student: Any, reference: Any, path: Path, *, image: Any = None, title: str = "") -> Path | None:
+    """Write the PNG if both values are 2-D maps; the path written, or None. `image`: the input
+    the maps explain, drawn under them when given; `title`: the case shown."""
     mine, theirs = as_map(student), as_map(reference)
     if mine is None or theirs is None:
         return None
+    figure = comparison_figure(mine, theirs, image=as_image(image) if image is not None else None, title=title)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(png(side_by_side(mine, theirs)))
+    path.write_bytes(buffer.getvalue())
     return path

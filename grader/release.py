@@ -1,7 +1,7 @@
 """`grade release OUT/`: the course as students receive it.
 
 The release holds `exercises/` (stubs, public checks and their recorded observations), the
-engine, and what installs and runs it; never `solutions/`, hidden checks, tests (their data holds
+engine, and what installs and runs it (a student's README and setup, see student_copy); never `solutions/`, hidden checks, tests (their data holds
 reference solutions) or anything else from which a solution can be read back. Before a file is
 written, every file to ship is searched for the source of each function and class defined in
 `solutions/` (references, oracles, hidden checks): a hit stops the release.
@@ -10,14 +10,16 @@ written, every file to ship is searched for the source of each function and clas
 from __future__ import annotations
 
 import ast
+import json
 import shutil
 from pathlib import Path
 
-from grader.course import Course
+from grader.course import Chapter, Course
 from grader.errors import BadInput
 from grader.recorded import load_recording, recorded_path, reference_fingerprint, checks_fingerprint
+from grader.student_copy import HIDDEN_FILE, student_files
 
-SHIPPED = ("exercises", "grader", "pyproject.toml", "README.md", ".ci/setup", ".gitignore")
+SHIPPED = ("exercises", "grader", "pyproject.toml", ".gitignore")  # README and setup: student_copy
 JUNK = ("__pycache__", "*.pyc", ".ipynb_checkpoints", ".pytest_cache", "*.egg-info")
 MIN_LEAK_CHARS = 40  # shorter definitions (one-line helpers) are not worth a false alarm
 
@@ -110,8 +112,9 @@ def write_release(course: Course, out: Path, extra: dict[str, str] | None = None
             raise BadInput(f"{out} is inside a folder the release copies")
     check_recordings(course)
     files = release_files(course)
+    made = student_files(course)
     hidden = secrets(course)
-    texts = {**{str(rel): None for rel in files}, **(extra or {})}
+    texts = {**{str(rel): None for rel in files}, **made, **(extra or {})}
     for rel, text in texts.items():
         try:
             text = text if text is not None else (course.root / rel).read_text(encoding="utf-8")
@@ -126,8 +129,22 @@ def write_release(course: Course, out: Path, extra: dict[str, str] | None = None
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(course.root / rel, target)
         written.append(target)
-    for rel, text in (extra or {}).items():
-        (out / rel).parent.mkdir(parents=True, exist_ok=True)
-        (out / rel).write_text(text, encoding="utf-8")
-        written.append(out / rel)
+    for rel, text in {**made, **(extra or {})}.items():  # the student's README, setup, what
+        target = out / rel  # hidden checks are worth, and a platform's files (a workflow)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+        if rel == "setup":
+            target.chmod(0o755)
+        written.append(target)
     return written
+
+
+def hidden_worth(chapter: Chapter) -> float | None:
+    """In a student's copy, the points of the hidden checks (written by the release), else None."""
+    if chapter.solution_dir is not None:
+        return None
+    try:
+        data = json.loads((chapter.exercise_dir / HIDDEN_FILE).read_text(encoding="utf-8"))
+        return float(data["points"]) or None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import sys
+import textwrap
 import time
 
 import click
 
-from grader.models import CheckResult, SubmissionResult
+from grader.feedback import MARKS, Row, points, summarise
+from grader.models import SubmissionResult
 
-_MARK = {"passed": ("PASS", "green"), "partial": ("PART", "yellow"), "failed": ("FAIL", "red"),
-         "error": ("ERR ", "magenta")}  # fmt: skip
+_COLOUR = {"passed": "green", "partial": "yellow", "failed": "red", "error": "magenta"}
 OUTPUT_LINES = 8
+NO_WRAP = 1 << 30
 # control characters but tab and newline, shown as \x.. escapes
 _CONTROLS = {c: f"\\x{c:02x}" for c in [*range(0x09), *range(0x0b, 0x20), 0x7f, *range(0x80, 0xa0)]}
 _NAME_CONTROLS = {**_CONTROLS, 0x09: "\\t", 0x0a: "\\n"}  # names are shown on one line
@@ -29,46 +34,88 @@ def shown_name(text: str) -> str:
 
 
 def _points(value: float) -> str:
-    return f"{value:g}"
+    return points(value)
 
 
-def _check_lines(c: CheckResult, width: int) -> list[str]:
-    word, colour = _MARK[c.status]
-    name = c.name + (" (hidden)" if c.hidden else "")
-    score = f"{_points(c.score)}/{_points(c.points)}"
-    lines = [f"  {click.style(word, fg=colour, bold=True)}  {name:<{width}} {score:>7}  {c.description}"]
-    lines += [f"        {_shown(line)}" for line in c.feedback]
+def _wrap(text: str, width: int, indent: str, first: str | None = None) -> list[str]:
+    """Lines of at most `width` columns, continued under `indent` (words longer than a line
+    are cut: a path or an array must not push the line past the terminal's edge)."""
+    lead = indent if first is None else first
+    if width >= NO_WRAP:
+        return [lead + text]
+    return textwrap.wrap(text, width=max(width, len(indent) + 20), initial_indent=lead,
+                         subsequent_indent=indent + "  ", break_on_hyphens=False,
+                         drop_whitespace=True) or [lead.rstrip()]  # fmt: skip
+
+
+def _check_lines(row: Row, name_width: int, score_width: int, width: int) -> list[str]:
+    word = MARKS[row.status]
+    colour = _COLOUR[row.status]
+    head = f"  {word:<4}  {row.name:<{name_width}}  {row.score:>{score_width}}  "
+    if len(head) + 30 <= width:  # the description beside the score, continued under itself
+        lines = _wrap(row.description, width, " " * len(head), first=head)
+    else:  # a narrow terminal: the description under the row
+        lines = [head.rstrip(), *_wrap(row.description, width, "        ")]
+    lines[0] = lines[0].replace(word, click.style(word, fg=colour, bold=True), 1)
+    for item in row.feedback:
+        lines += _wrap(_shown(item), width, "        ")
     return lines
 
 
-def submission_text(result: SubmissionResult, *, title: str, hidden_exist: bool) -> str:
-    width = max([len(c.name) + (9 if c.hidden else 0) for c in result.checks] + [10])
-    lines = [click.style(f"{result.chapter} · {title}", bold=True), f"submission: {shown_name(result.submission)}", ""]
-    for c in result.checks:
-        lines += _check_lines(c, width)
+def _near(label: str) -> str:
+    """A path as short as it reads from here (a student grades from the course or the chapter)."""
+    if not os.path.isabs(label):
+        return label
+    relative = os.path.relpath(label)
+    return relative if len(relative) < len(label) else label
+
+
+def terminal_width() -> int:
+    """The terminal's width ($COLUMNS first). Output that goes to no terminal (a pipe, a file,
+    a batch's feedback files) is not wrapped: NO_WRAP."""
+    if os.environ.get("COLUMNS", "").isdigit() or sys.stdout.isatty():
+        return shutil.get_terminal_size((100, 24)).columns
+    return NO_WRAP
+
+
+def submission_text(result: SubmissionResult, *, title: str, hidden_exist: bool, source: str | None = None,
+                    hidden_points: float | None = None, verbose: bool = False,
+                    width: int | None = None) -> str:  # fmt: skip
+    """The terminal report. `source`: the graded code (a syntax error is shown with a caret);
+    `hidden_points`: what hidden checks are worth, in a student's copy; `verbose`: every
+    protection of the sandbox, not one line."""
+    width = width or terminal_width()
+    s = summarise(result, title=title, hidden_exist=hidden_exist, source=source,
+                  hidden_points=hidden_points, output_lines=OUTPUT_LINES)  # fmt: skip
+    lines = [click.style(s.title, bold=True), *_wrap(f"submission: {shown_name(_near(s.submission))}", width, "")]
+    if s.problems:
+        lines.append("")
+        for problem in s.problems:
+            lead = " " * (len(problem) - len(problem.lstrip()))
+            for line in _wrap(_shown(problem.strip()), width, lead + "  ", first=lead):
+                lines.append(click.style(line, fg="red"))
     lines.append("")
-    public = [c for c in result.checks if not c.hidden]
-    hidden = [c for c in result.checks if c.hidden]
-    total = f"Score: {_points(result.score)}/{_points(result.max_score)}"
-    if hidden:
-        total += (f"  (public {_points(sum(c.score for c in public))}/{_points(sum(c.points for c in public))}, "
-                  f"hidden {_points(sum(c.score for c in hidden))}/{_points(sum(c.points for c in hidden))})")
-    lines.append(click.style(total, bold=True))
-    if not hidden_exist:
-        passed = all(c.status == "passed" for c in public)
-        lines.append(("All public checks passed" if passed else "Public checks only")
-                     + "; hidden checks run at grading time.")
-    if result.status != "completed":
-        lines.append(click.style(f"status: {result.status.replace('_', ' ')}", fg="red"))
-    lines += [f"note: {_shown(m)}" for m in result.messages]
-    if result.output_tail.strip():
-        tail = result.output_tail.rstrip().split("\n")[-OUTPUT_LINES:]  # not splitlines: it splits at \r
-        lines += ["", "your code printed (last lines):", *[f"  | {_shown(t)}" for t in tail]]
-    env = result.environment
-    lines += ["", click.style("sandbox: " + "; ".join(env.isolation), dim=True)]
-    lines.append(click.style(
-        f"seed {env.seed} · TensorFlow {env.tensorflow} · Keras {env.keras} · NumPy {env.numpy} · "
-        f"Python {env.python} · device {env.device} · {result.seconds:.1f} s", dim=True))  # fmt: skip
+    name_width = max([len(r.name) for r in s.rows] + [10])
+    score_width = max([len(r.score) for r in s.rows] + [5])
+    for row in s.rows:
+        lines += _check_lines(row, name_width, score_width, width)
+    lines.append("")
+    lines.append(click.style(s.total, bold=True))
+    if s.remark:
+        lines += _wrap(s.remark, width, "")
+    if s.status:
+        lines.append(click.style(f"status: {s.status}", fg="red"))
+    for note in s.notes:
+        lines += _wrap(_shown(note), width, "      ", first="note: ")
+    if s.output:
+        lines += ["", "your code printed (last lines):"]
+        for line in s.output:
+            lines += _wrap(_shown(line), width, "  |   ", first="  | ")
+    lines.append("")
+    sandbox = s.sandbox_details if verbose else [f"{s.sandbox} (--verbose: all)"]
+    for line in sandbox:
+        lines += [click.style(part, dim=True) for part in _wrap(line, width, "  ")]
+    lines += [click.style(part, dim=True) for part in _wrap(s.run, width, "  ")]
     return "\n".join(lines)
 
 

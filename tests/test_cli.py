@@ -3,8 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
+import re
+import shutil
+import signal
 import subprocess
 import sys
+import time
+from pathlib import Path
+
+import click
+import nbformat
 
 from conftest import ROOT
 
@@ -65,3 +75,167 @@ def test_a_link_is_refused_in_one_line(tmp_path) -> None:
     run = grade("chapter1", "--submission", str(tmp_path / "mine.py"))
     assert run.returncode == 2 and len(run.stderr.strip().splitlines()) == 1, run.stderr
     assert "is a link (to " in run.stderr and "links are not followed" in run.stderr
+
+
+# --- what a student reads: real submissions, rendered ----------------------------------------
+
+SOLUTION = (ROOT / "solutions/chapter1/fundamentals.py").read_text()
+DENSE = "return input_size * units + (units if use_bias else 0)"
+
+
+def _student_course(root: Path) -> Path:
+    """A course holding chapter 1 (exercises and solutions), to edit as a student would."""
+    for part in ("exercises/chapter1", "solutions/chapter1"):
+        shutil.copytree(ROOT / part, root / part, ignore=shutil.ignore_patterns("__pycache__"))
+    return root
+
+
+def _lines(text: str) -> list[str]:
+    return click.unstyle(text).splitlines()
+
+
+def test_scores_have_two_decimals_and_the_columns_line_up(tmp_path) -> None:
+    work = tmp_path / "fundamentals.py"
+    work.write_text(SOLUTION.replace(DENSE, "return input_size * units if units < 40 else 0"))
+    run = grade("chapter1", "--submission", str(work))
+    assert run.returncode == 0, run.stderr
+    rows = [line for line in _lines(run.stdout) if line[2:6] in ("PASS", "PART", "FAIL")]
+    dense = next(r for r in rows if " dense_params " in r)
+    assert " 0.17/1 " in dense and "0.1667" not in run.stdout, dense
+    ends = {r.index("/") + 2 for r in rows if r.split()[2].endswith("/1")}
+    assert len(ends) == 1, rows  # the scores' column is one column
+    assert re.search(r"^Score: \d+\.\d{2}/20 ", click.unstyle(run.stdout), re.M), run.stdout
+
+
+def test_an_import_failure_is_said_once_with_the_students_line(tmp_path) -> None:
+    work = tmp_path / "fundamentals.py"
+    work.write_text("import numpy as np\nfrom nowhere import helper\n\n" + SOLUTION)
+    text = " ".join(line.strip() for line in _lines(grade("chapter1", "--submission", str(work)).stdout))
+    assert text.count("could not be imported") == 1, text
+    assert "No module named 'nowhere' (fundamentals.py, line 2: from nowhere import helper)" in text
+
+
+def test_a_syntax_error_shows_the_line_and_a_caret(tmp_path) -> None:
+    work = tmp_path / "fundamentals.py"
+    work.write_text(SOLUTION.replace("def relu(z):", "def relu(z:"))
+    lines = _lines(grade("chapter1", "--submission", str(work)).stdout)
+    at = next(i for i, line in enumerate(lines) if line.strip() == "def relu(z:")
+    caret = lines[at + 1]
+    assert caret.strip() == "^" and caret.index("^") == lines[at].index("(z:"), lines[at : at + 2]  # "'('" was never closed
+
+
+def test_tensorflows_internal_wording_is_cut_to_its_meaning(tmp_path) -> None:
+    work = tmp_path / "fundamentals.py"
+    work.write_text(SOLUTION.replace(DENSE, "import tensorflow as tf\n    return int(tf.gather(tf.constant([1, 2, 3]), [5])[0])"))
+    text = " ".join(line.strip() for line in _lines(grade("chapter1", "--submission", str(work)).stdout))
+    assert "indices[0] = 5 is not in [0, 3) (in TensorFlow's tf.gather)" in text, text
+    assert "(fundamentals.py, line 14: return int(tf.gather(" in text
+    assert "function_node" not in text and "job:localhost" not in text and "[Op:" not in text
+
+
+def test_lines_fit_the_terminal_and_the_sandbox_is_one_line(tmp_path) -> None:
+    work = tmp_path / "fundamentals.py"
+    work.write_text(SOLUTION.replace(DENSE, "return input_size * units"))
+    run = subprocess.run([sys.executable, "-m", "grader.cli", "chapter1", "--submission", str(work)], cwd=ROOT,
+                         capture_output=True, text=True, timeout=600, env={**os.environ, "COLUMNS": "60"})
+    lines = _lines(run.stdout)
+    assert max(len(line) for line in lines) <= 60, max(lines, key=len)
+    assert any(line.startswith("        ") and "expected" in line for line in lines)  # wrapped, indented
+    assert [line for line in lines if "sandbox:" in line] == ["  sandbox: bubblewrap and process limits (--verbose: all)"]
+    verbose = " ".join(line.strip() for line in _lines(grade("chapter1", "--submission", str(work), "--verbose").stdout))
+    assert "own PID namespace" in verbose and "--verbose: all" not in verbose
+
+
+def test_another_chapters_work_is_named(tmp_path) -> None:
+    work = tmp_path / "metrics.py"
+    shutil.copy2(ROOT / "solutions/chapter3/metrics.py", work)
+    run = grade("chapter1", "--submission", str(work), "--only", "relu")
+    assert "this looks like chapter 3's metrics.py, not chapter1's fundamentals.py; grade it with `grade chapter3`" in run.stdout
+
+
+def test_chapter_help_only_and_the_json_stays_clean(tmp_path) -> None:
+    usage = grade("chapter1", "--help").stdout
+    assert usage.startswith("Usage: grade chapter1 [OPTIONS]\n"), usage
+    work = tmp_path / "fundamentals.py"
+    work.write_text(SOLUTION)
+    run = grade("chapter1", "--submission", str(work), "--only", "relu", "--only", "dense_params", "--json")
+    result = json.loads(run.stdout)
+    assert [c["name"] for c in result["checks"]] == ["dense_params", "relu"] and result["max_score"] == 2
+    bad = grade("chapter1", "--only", "rellu")
+    assert bad.returncode == 2 and "no check 'rellu' in chapter1. Did you mean relu?" in bad.stderr
+
+
+def test_a_spinner_on_a_terminal_and_none_with_json(tmp_path) -> None:
+    """stderr on a pseudo-terminal: the spinner is drawn there, and never with --json."""
+    work = tmp_path / "fundamentals.py"
+    work.write_text(SOLUTION)
+    shown = {}
+    for flags in ((), ("--json",)):
+        leader, follower = pty.openpty()
+        proc = subprocess.Popen([sys.executable, "-m", "grader.cli", "chapter1", "--submission", str(work),
+                                 "--only", "relu", *flags], cwd=ROOT, stdout=subprocess.PIPE, stderr=follower)
+        os.close(follower)
+        out, err = proc.communicate(timeout=600)[0], b""
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            err += chunk
+        os.close(leader)
+        shown[flags] = (out.decode(), err.decode(errors="replace"))
+    assert "grading chapter1" in shown[()][1]
+    assert "grading" not in shown[("--json",)][1]
+    assert json.loads(shown[("--json",)][0])["score"] == 1
+
+
+def test_grade_chapter_finds_the_notebook_and_says_which_of_two_edited_files_it_graded(tmp_path) -> None:
+    course = _student_course(tmp_path / "course")
+    here = course / "exercises" / "chapter1"
+    assert grade("notebook", "chapter1", "--course", str(course), cwd=here).returncode == 0
+    notebook = here / "fundamentals.ipynb"
+    # the notebook alone holds edits: it is graded
+    nb = nbformat.read(str(notebook), as_version=4)
+    cell = next(c for c in nb.cells if c.cell_type == "code" and c.source.startswith("def relu("))
+    cell.source = "def relu(z):\n    return np.maximum(z, 0)"
+    nbformat.write(nb, str(notebook))
+    result = json.loads(grade("chapter1", "--json", "--only", "relu", cwd=here).stdout)
+    assert result["submission"].endswith("fundamentals.ipynb") and result["score"] == 1
+    # both hold edits: the one saved last is graded, and one line says how to grade the other
+    time.sleep(0.01)
+    (here / "fundamentals.py").write_text(SOLUTION)
+    run = grade("chapter1", "--only", "relu", cwd=here)
+    notes = [line for line in _lines(run.stdout) if line.startswith("note:")]
+    assert notes == ["note: both fundamentals.py and fundamentals.ipynb hold edits: graded fundamentals.py "
+                     "(saved last); to grade the other: grade chapter1 --submission fundamentals.ipynb"], run.stdout
+    # an untouched notebook beside an edited .py: the .py, silently
+    assert grade("notebook", "chapter1", "--force", cwd=here).returncode == 0
+    run = grade("chapter1", "--only", "relu", cwd=here)
+    text = " ".join(line.strip() for line in _lines(run.stdout))
+    assert "submission: fundamentals.py " in text and "note:" not in text, text
+
+
+def test_watch_grades_again_when_the_file_is_saved(tmp_path) -> None:
+    work = tmp_path / "fundamentals.py"
+    work.write_text(SOLUTION.replace("return np.maximum(np.asarray(z), 0.0)", "return np.asarray(z)"))
+    proc = subprocess.Popen([sys.executable, "-m", "grader.cli", "chapter1", "--submission", str(work), "--only",
+                             "relu", "--watch"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        seen = _read_until(proc, "Score: ")
+        assert not seen[-1].startswith("Score: 1/1"), seen
+        work.write_text(SOLUTION)
+        assert _read_until(proc, "Score: ")[-1].startswith("Score: 1/1"), "graded again after the save"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)
+
+
+def _read_until(proc: subprocess.Popen, start: str) -> list[str]:
+    lines = []
+    for line in proc.stdout:
+        lines.append(click.unstyle(line))
+        if lines[-1].startswith(start):
+            return lines
+    raise AssertionError(f"the process ended: {lines}")

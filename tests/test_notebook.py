@@ -3,7 +3,9 @@ that names the cell; broken notebooks are one-line errors; `grade notebook` writ
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import subprocess
 import sys
 
@@ -12,6 +14,7 @@ import pytest
 from nbformat import v4
 
 from grader.errors import BadInput
+from grader.feedback import points
 from grader.notebook import SKIP_TAG, exercise_notebook, notebook_code, write_notebook
 from grader.submission import read_submission
 
@@ -130,8 +133,12 @@ def test_grade_notebook_writes_the_exercise_from_the_stub(tmp_path) -> None:
     code = [c.source for c in notebook.cells if c.cell_type == "code"]
     assert markdown[0].startswith("# Chapter 1")
     assert any("3 inputs into 32 neurons -> 128" in m for m in markdown)  # the task text
-    assert code[0] == "import numpy as np"
-    assert code[1] == 'def dense_params(input_size, units, use_bias=True):\n    raise NotImplementedError("dense_params")'
+    assert "from grader import notebook_check" in code[0] and "%pip install" in code[0]  # how to install
+    assert notebook.cells[0].metadata["tags"] == [SKIP_TAG]
+    assert code[1] == "import numpy as np"
+    assert code[2] == 'def dense_params(input_size, units, use_bias=True):\n    raise NotImplementedError("dense_params")'
+    assert code[3] == 'from grader import notebook_check\nnotebook_check("chapter1", "dense_params")'
+    assert code[-1] == 'from grader import notebook_check\nnotebook_check("chapter1")'
     again = _grade_cli("notebook", "chapter1", cwd=tmp_path)
     assert again.returncode == 2 and "pass --force" in again.stderr
     assert _grade_cli("notebook", "chapter1", "--force", "-o", "x.ipynb", cwd=tmp_path).returncode == 0
@@ -146,3 +153,92 @@ def test_printed_warnings_and_tracebacks_name_their_cell(tmp_path, session, cour
     printed = session.grade(chapter, read_submission(tmp_path / "noisy.ipynb", chapter.module_file)).output_tail
     assert "code cell 2, line 2: UserWarning: mind the shapes" in printed, printed
     assert "File code cell 2, line 4, in <module>" in printed and chapter.module_file not in printed, printed
+
+
+# --- checking from inside the notebook: a real Jupyter kernel runs the generated notebook -----
+
+
+def _fill_in(notebook, solution: str) -> None:
+    """Write the reference solution into the stub's cells, as a student would: each task's cell
+    gets the solution's definition, the first code cell its imports and helpers."""
+    import ast
+
+    tree = ast.parse(solution)
+    kinds = (ast.FunctionDef, ast.ClassDef)
+    defs = {n.name: ast.get_source_segment(solution, n) for n in tree.body if isinstance(n, kinds)}
+    code = [c for c in notebook.cells if c.cell_type == "code" and SKIP_TAG not in c.metadata.get("tags", [])]
+    tasks = set()
+    for cell in code[1:]:
+        name = ast.parse(cell.source).body[0].name
+        cell.source, _ = defs[name], tasks.add(name)
+    rest = [ast.get_source_segment(solution, n) for n in tree.body
+            if not isinstance(n, kinds) or n.name not in tasks]
+    code[0].source = "\n\n".join(s for s in rest if not s.startswith('"""'))
+
+
+def _run_in_kernel(path, monkeypatch) -> nbformat.NotebookNode:
+    nbclient = pytest.importorskip("nbclient")
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    notebook = nbformat.read(str(path), as_version=4)
+    nbclient.NotebookClient(notebook, timeout=600, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}}).execute()
+    return notebook
+
+
+def _inline_scores(notebook) -> list[tuple[str, str]]:
+    """(the cell's call, the score line it showed) for each check cell."""
+    found = []
+    for cell in notebook.cells:
+        if "notebook_check(" not in cell.source or cell.cell_type != "code":
+            continue
+        shown = "".join(o.get("data", {}).get("text/html", "") for o in cell.outputs)
+        score = re.search(r'class="tfg-score"[^>]*>Score: ([^<]*)<', shown)
+        assert score, f"no inline result for {cell.source!r}: {cell.outputs}"
+        found.append((cell.source.splitlines()[-1], html.unescape(score.group(1))))
+    return found
+
+
+def test_notebook_check_in_a_real_kernel_scores_what_grade_scores(tmp_path, monkeypatch) -> None:
+    """`grade notebook` writes the exercise; filled in with a mistake, run top to bottom in a
+    Jupyter kernel, its check cells show the score `grade` gives the saved notebook."""
+    assert _grade_cli("notebook", "chapter1", cwd=tmp_path).returncode == 0
+    path = tmp_path / "fundamentals.ipynb"
+    notebook = nbformat.read(str(path), as_version=4)
+    assert "notebook_check" in notebook.cells[0].source and "pip install" in notebook.cells[0].source
+    mistaken = SOLUTION.replace("return input_size * units + (units if use_bias else 0)", "return input_size * units")
+    _fill_in(notebook, mistaken)
+    calls = [c for c in notebook.cells if c.cell_type == "code" and "notebook_check(" in c.source]
+    assert calls[0].source.endswith('notebook_check("chapter1", "dense_params")')
+    assert calls[-1].source.endswith('notebook_check("chapter1")')
+    notebook.cells = [c for c in notebook.cells if c not in calls[1:-1]]  # two check cells are enough
+    write_notebook(notebook, path)
+
+    executed = _run_in_kernel(path, monkeypatch)
+    graded = json.loads(_grade_cli("chapter1", "--submission", str(path), "--json").stdout)
+    by_name = {c["name"]: c for c in graded["checks"]}
+    assert 0 < graded["score"] < graded["max_score"]
+    dense, whole = _inline_scores(executed)
+    assert dense == ('notebook_check("chapter1", "dense_params")',
+                     f'{points(by_name["dense_params"]["score"])}/{points(by_name["dense_params"]["points"])}')
+    assert whole[1].startswith(f'{points(graded["score"])}/{points(graded["max_score"])}'), whole
+    shown = "".join(o.get("data", {}).get("text/html", "") for o in executed.cells[-1].outputs)
+    assert "PART" in shown and "expected 128, got 96" in shown and "graded fundamentals.ipynb" in shown
+
+
+def test_notebook_check_grades_the_kernels_history_where_the_file_is_not_found(tmp_path, monkeypatch) -> None:
+    """A notebook the kernel cannot find (Colab; here, a name of the student's own): the cells
+    the kernel ran are graded, a cell re-run with a fix counting as the fix, and feedback
+    names the cell by its execution number."""
+    cells = [v4.new_code_cell(SOLUTION),
+             v4.new_code_cell("def relu(z):\n    return z"),  # a mistake, fixed below
+             v4.new_code_cell("relu(1.0)"),
+             v4.new_code_cell("import numpy as np\ndef relu(z):\n    return np.maximum(z, 0)"),
+             v4.new_code_cell("def step(z):\n    return z"),
+             v4.new_code_cell('from grader import notebook_check\nnotebook_check("chapter1", "relu", "step")')]
+    _write(tmp_path / "my work.ipynb", cells)
+    executed = _run_in_kernel(tmp_path / "my work.ipynb", monkeypatch)
+    ((_, score),) = _inline_scores(executed)
+    assert score.startswith("1/2"), score
+    shown = "".join(o.get("data", {}).get("text/html", "") for o in executed.cells[-1].outputs)
+    assert "graded the cells this kernel ran last (In [1], [4], [5])" in shown
+    assert "step is defined in cells In [1], [5]; the last one (In [5]) is graded" in shown, shown

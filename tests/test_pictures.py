@@ -1,47 +1,39 @@
-"""Feedback pictures: the PNG of a student's map beside the reference's, read back pixel by pixel."""
+"""Feedback pictures: the student's map, the reference's and where they differ, titled, on one
+colour scale; written for a real Grad-CAM mistake and shown inline in the notebook."""
 
 from __future__ import annotations
 
-import struct
-import zlib
-from pathlib import Path
-
 import numpy as np
 
-from grader.pictures import GAP, MIN_SIDE, write_comparison
+from grader.pictures import as_image, comparison_figure, write_comparison
 
 
-def read_png(path: Path) -> np.ndarray:
-    """Decode an 8-bit RGB, non-interlaced PNG whose rows use filter 0 (what the grader writes)."""
-    data = path.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    pos, chunks = 8, {}
-    while pos < len(data):
-        (length,) = struct.unpack(">I", data[pos : pos + 4])
-        kind = data[pos + 4 : pos + 8]
-        chunks[kind] = chunks.get(kind, b"") + data[pos + 8 : pos + 8 + length]
-        pos += 12 + length
-    width, height, depth, colour_type = struct.unpack(">IIBB", chunks[b"IHDR"][:10])
-    assert (depth, colour_type) == (8, 2)
-    raw = zlib.decompress(chunks[b"IDAT"])
-    rows = [raw[y * (3 * width + 1) : (y + 1) * (3 * width + 1)] for y in range(height)]
-    assert all(r[0] == 0 for r in rows)
-    return np.array([np.frombuffer(r[1:], np.uint8).reshape(width, 3) for r in rows])
-
-
-def test_student_map_left_reference_right(tmp_path) -> None:
+def test_the_figure_titles_each_panel_and_shares_one_colour_bar() -> None:
     student = np.zeros((4, 4))
     student[0, 0] = 1.0  # hot top-left
     reference = np.zeros((4, 4))
     reference[3, 3] = 1.0  # hot bottom-right
-    path = write_comparison(student.tolist(), reference.tolist(), tmp_path / "heatmap.png")
-    image = read_png(path)
-    side = 4 * (-(-MIN_SIDE // 4))
-    assert image.shape == (side, 2 * side + GAP, 3)
-    red, blue = [128, 0, 0], [0, 0, 128]  # the ends of the jet colour map
-    assert image[0, 0].tolist() == red and image[side - 1, side - 1].tolist() == blue
-    assert image[0, side + GAP].tolist() == blue and image[side - 1, -1].tolist() == red
-    assert (image[:, side : side + GAP] == 255).all(), "a white gap between the two maps"
+    figure = comparison_figure(student, reference, title="make_gradcam_heatmap(<image 1>)")
+    panels = [ax for ax in figure.axes if ax.get_title()]
+    assert [ax.get_title() for ax in panels] == [
+        "your heatmap", "reference heatmap", "where they differ: |yours - reference|"]
+    drawn = [np.asarray(ax.images[0].get_array()) for ax in panels]
+    assert (drawn[0] == student).all() and (drawn[1] == reference).all() and (drawn[2] == np.abs(student - reference)).all()
+    assert {ax.images[0].get_clim() for ax in panels} == {(0.0, 1.0)}  # one scale for all three
+    assert len(figure.axes) == 4  # the three panels and one colour bar
+    width, height = figure.get_size_inches() * figure.dpi
+    assert width >= 900 and height >= 300, "big enough to read"
+
+
+def test_the_maps_are_drawn_over_the_input_image_when_there_is_one(tmp_path) -> None:
+    image = np.random.default_rng(0).uniform(0, 255, size=(12, 12, 3))
+    figure = comparison_figure(np.ones((3, 3)) * 0.5, np.zeros((3, 3)), image=as_image(image))
+    titles = [ax.get_title() for ax in figure.axes if ax.get_title()]
+    assert titles[0] == "input image" and len(titles) == 4
+    over = next(ax for ax in figure.axes if ax.get_title() == "your heatmap")
+    assert len(over.images) == 2 and over.images[1].get_extent() == [-0.5, 11.5, 11.5, -0.5]
+    path = write_comparison(np.ones((3, 3)).tolist(), np.zeros((3, 3)).tolist(), tmp_path / "p.png", image=image)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_no_picture_for_what_is_not_a_map(tmp_path) -> None:
@@ -51,9 +43,8 @@ def test_no_picture_for_what_is_not_a_map(tmp_path) -> None:
 
 
 def test_gradcam_feedback_picture_shows_the_students_map_beside_the_reference(session, course, tmp_path) -> None:
-    """A Grad-CAM mistake (no ReLU) gets a PNG named in its feedback: the reference's map on the
-    right, pixel for pixel, and the student's different map on the left."""
-    from grader.pictures import colour, shared_range
+    """A Grad-CAM mistake (no ReLU) gets a PNG named in its feedback, drawn on a scale that
+    shows where the student's map goes negative."""
     from grader.submission import Submission
     from grader.validate import load_mutant, mutate
 
@@ -70,17 +61,12 @@ def test_gradcam_feedback_picture_shows_the_students_map_beside_the_reference(se
     reference = session.reference(chapter)["heatmap"]
     student_cases = {c.label: c.value for c in _observed(session, chapter, source)}
     ref_case = next(r for r in reference.cases if check.compare(r.value, student_cases[r.label]))
-    ref_map, my_map = np.asarray(ref_case.value), np.asarray(student_cases[ref_case.label])
+    my_map = np.asarray(student_cases[ref_case.label])
     assert my_map.min() < 0, "without the ReLU the student's map goes negative"
-    scale = -(-MIN_SIDE // max(ref_map.shape))
-    image = read_png(path)
-    h, w = ref_map.shape[0] * scale, ref_map.shape[1] * scale
-    assert image.shape == (h, 2 * w + GAP, 3)
-    low, high = shared_range(my_map, ref_map)
-    blow_up = np.ones((scale, scale))
-    assert (image[:, w + GAP :] == colour(np.kron((ref_map - low) / (high - low), blow_up))).all()
-    assert (image[:, :w] == colour(np.kron((my_map - low) / (high - low), blow_up))).all()
-    assert not (image[:, :w] == image[:, w + GAP :]).all(), "the difference is visible"
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    figure = comparison_figure(my_map, np.asarray(ref_case.value))
+    low, high = figure.axes[0].images[0].get_clim()
+    assert low == my_map.min() < 0, "the scale reaches the student's negative values"
 
 
 def _observed(session, chapter, source):
@@ -91,3 +77,22 @@ def _observed(session, chapter, source):
     seen, _ = observe(session.worker, {chapter.module_file: source}, chapter,
                       [ProbeCall(check="heatmap", module=chapter.spec.module)], session.seed, session.limits)
     return seen.observations["heatmap"].cases
+
+
+def test_notebook_check_shows_the_gradcam_picture_inline(course, tmp_path) -> None:
+    """The same mistake checked from a notebook: the picture is inside the HTML, not a path."""
+    from nbformat import v4
+
+    from grader import notebook_check
+    from grader.notebook import write_notebook
+    from grader.validate import load_mutant, mutate
+
+    chapter = course.chapter("chapter7")
+    solution = (chapter.solution_dir / chapter.module_file).read_text()
+    source = mutate(solution, load_mutant(chapter.solution_dir / "mutants" / "no_relu.json"), "no_relu")
+    write_notebook(v4.new_notebook(cells=[v4.new_code_cell(source)]), tmp_path / "gradcam.ipynb")
+    report = notebook_check("chapter7", "heatmap", notebook=tmp_path / "gradcam.ipynb", course=course.root)
+    assert report.error is None and report.score < 3
+    shown = report._repr_html_()
+    assert shown.count('<img src="data:image/png;base64,') == 1 and "tfg-row tfg-" in shown
+    assert "grade-pictures" not in shown

@@ -6,9 +6,14 @@ written (and not yet recorded) elsewhere does not fail them."""
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import subprocess
 import sys
+import tempfile
+import time
+from pathlib import Path
 
 import pytest
 
@@ -89,7 +94,8 @@ def test_in_the_release_public_checks_judge_against_the_recording(release, tmp_p
     run = subprocess.run([sys.executable, "-m", "grader.cli", "chapter1"], cwd=out / "exercises" / "chapter1",
                          capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr
-    assert "All public checks passed; hidden checks run at grading time." in run.stdout
+    assert "Score: 14/14 public; 6 more points in hidden checks at grading time" in run.stdout, run.stdout
+    assert "All public checks passed." in run.stdout
 
 
 def test_the_release_refuses_a_non_empty_folder_and_a_stale_recording(tmp_path) -> None:
@@ -129,3 +135,103 @@ def test_a_stale_recording_names_the_command_to_run(tmp_path) -> None:
     assert "the reference solution changed" in staleness(chapter, live)[2]
     (chapter.exercise_dir / "expected.json").unlink()
     assert "no recorded observations" in staleness(chapter, live)[2]
+
+
+# --- the student's release, installed and run as a student would ------------------------------
+
+STUDENT = "tfgrader-student"
+WHEELHOUSE = Path(os.environ.get("TF_GRADER_WHEELHOUSE", "/var/cache/tf-grader-wheels"))
+
+
+def test_the_release_is_the_students_package(release) -> None:
+    _, out = release
+    readme = (out / "README.md").read_text()
+    for step in ("## 1. Install", "## 2. Work in a notebook", "notebook_check(\"chapter1\")", "## 3. Read the feedback",
+                 "**PASS**", "**PART**", "**FAIL**", "## 4. Hand in", "| chapter1 | `fundamentals.py` |"):
+        assert step in readme, step
+    assert "| 14 | 6 |" in readme  # public and hidden points of chapter 1
+    for instructor in ("solutions/", "grade record", "grade validate", "grade batch", "grade release", "mutant"):
+        assert instructor not in readme, instructor
+    setup = (out / "setup").read_text()
+    assert os.access(out / "setup", os.X_OK) and "pip install" in setup and "-e ." in setup
+    assert "test" not in setup and "dask" not in setup and not (out / ".ci").exists()
+    assert json.loads((out / "exercises/chapter1/hidden.json").read_text()) == {"checks": 3, "points": 6.0}
+
+
+@pytest.mark.skipif(os.environ.get("TF_GRADER_INSTALL_TEST") != "1",
+                    reason="installs TensorFlow in a fresh venv (minutes): set TF_GRADER_INSTALL_TEST=1")
+def test_the_release_installs_and_grades_as_a_student_without_bubblewrap(release) -> None:
+    """As a user who is not root, with no bwrap on PATH, from a wheel cache: ./setup, then
+    `grade chapter1` scores what the instructor's sandboxed grade scores, and says in one line
+    that only process limits were in force."""
+    if os.geteuid() != 0 or not shutil.which("setpriv") or not Path("/usr/bin/python3").is_file():
+        pytest.skip("needs root (to become a student user), setpriv and /usr/bin/python3")
+    _, out = release
+    base = Path(tempfile.mkdtemp(prefix="tfg-student-", dir="/tmp"))
+    try:
+        shutil.copytree(out, base / "course", symlinks=True)
+        bin_dir = base / "bin"  # what is on this machine's PATH, bwrap left out
+        bin_dir.mkdir()
+        for tool in Path("/usr/bin").iterdir():
+            if tool.name != "bwrap":
+                (bin_dir / tool.name).symlink_to(tool)
+        (base / "home").mkdir()
+        if subprocess.run(["id", STUDENT], capture_output=True).returncode != 0:
+            subprocess.run(["useradd", "--no-create-home", "--shell", "/bin/sh", STUDENT], check=True)
+        uid, gid = (int(subprocess.run(["id", flag, STUDENT], capture_output=True, text=True).stdout) for flag in ("-u", "-g"))
+        subprocess.run(["chown", "-R", f"{uid}:{gid}", str(base)], check=True)
+        base.chmod(0o755)
+        env = {"PATH": str(bin_dir), "HOME": str(base / "home"), "PYTHON": "/usr/bin/python3", "LANG": "C.UTF-8",
+               "PIP_CONFIG_FILE": os.devnull, "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(_wheelhouse(out))}
+
+        def as_student(*argv: str, cwd: Path) -> subprocess.CompletedProcess:
+            return subprocess.run(["setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups", "--", *argv],
+                                  cwd=cwd, env=env, capture_output=True, text=True, timeout=1800)
+
+        course = base / "course"
+        started = time.monotonic()
+        setup = as_student(str(course / "setup"), cwd=course)
+        assert setup.returncode == 0, setup.stderr[-3000:]
+        assert "bubblewrap is not installed" in setup.stderr
+        size = subprocess.run(["du", "-sh", str(course / ".venv")], capture_output=True, text=True).stdout.split()[0]
+        print(f"\nsetup: {time.monotonic() - started:.0f} s, .venv {size}")  # for the README, with -s
+        freeze = as_student(str(course / ".venv/bin/python"), "-m", "pip", "freeze", cwd=course).stdout.lower()
+        assert "tensorflow" in freeze and "pytest" not in freeze and "distributed" not in freeze
+
+        work = course / "exercises/chapter1/fundamentals.py"
+        mistaken = (ROOT / "solutions/chapter1/fundamentals.py").read_text().replace(
+            "return input_size * units + (units if use_bias else 0)", "return input_size * units")
+        work.write_text(mistaken)
+        os.chown(work, uid, gid)
+        graded = as_student(str(course / ".venv/bin/grade"), "chapter1", "--json", cwd=work.parent)
+        assert graded.returncode == 0, graded.stderr[-3000:]
+        theirs = json.loads(graded.stdout)
+        assert any("bubblewrap is not available" in i for i in theirs["environment"]["isolation"])
+        text = as_student(str(course / ".venv/bin/grade"), "chapter1", cwd=work.parent).stdout
+        assert "sandbox: process limits only, no bubblewrap here (scores are the same)" in text
+        assert "6 more points in hidden checks at grading time" in text
+        ours = subprocess.run([sys.executable, "-m", "grader.cli", "chapter1", "--submission", str(work), "--json"],
+                              cwd=ROOT, capture_output=True, text=True, timeout=600)
+        mine = json.loads(ours.stdout)
+        assert any(i.startswith("bubblewrap:") for i in mine["environment"]["isolation"])
+        public = {c["name"]: c["score"] for c in mine["checks"] if not c["hidden"]}
+        assert {c["name"]: c["score"] for c in theirs["checks"]} == public
+        assert 0 < theirs["score"] < theirs["max_score"]
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def _wheelhouse(release_dir: Path) -> Path:
+    """Wheels of what the release installs, at this environment's versions, downloaded once."""
+    WHEELHOUSE.mkdir(parents=True, exist_ok=True)
+    pins = WHEELHOUSE / "constraints.txt"
+    frozen = subprocess.run([sys.executable, "-m", "pip", "freeze", "--exclude-editable"],
+                            capture_output=True, text=True, check=True).stdout
+    pins.write_text("\n".join(line for line in frozen.splitlines() if "==" in line and "tf-grader" not in line) + "\n")
+    download = subprocess.run([sys.executable, "-m", "pip", "download", "-q", "-d", str(WHEELHOUSE), "-c", str(pins),
+                               str(release_dir), "setuptools>=68", "wheel"], capture_output=True, text=True)
+    if download.returncode != 0:
+        pytest.skip(f"cannot fill the wheel cache {WHEELHOUSE}: {download.stderr.strip().splitlines()[-1:]}")
+    for built in WHEELHOUSE.glob("tf_grader-*"):  # the course itself is installed from its folder
+        built.unlink()
+    return WHEELHOUSE
