@@ -4,6 +4,12 @@ Fill in every function below, then run `grade chapter6`.
 
 Build the models with Keras (`import keras`). Every model takes images shaped
 (height, width, channels), without the batch axis, through `keras.Input(shape=...)`.
+
+`build_notes_cnn` and `build_small_cnn` are graded on their form as well as on what they
+compute: the grader compares their layer table (each layer's class, output shape and parameter
+count, as `model.summary()` lists them), so there the layers must be exactly the ones listed,
+each activation in its layer's `activation=` argument rather than a layer of its own. Elsewhere
+only behaviour is graded: the feature maps returned, and what the bars classifier learns.
 """
 
 import keras

@@ -11,7 +11,8 @@ def small_cnn_random(sub, ctx):
         shape = (int(ctx.rng.integers(12, 41)), int(ctx.rng.integers(12, 41)), int(ctx.rng.integers(1, 5)))
         n_classes = int(ctx.rng.integers(2, 12))
         _judge_model(ctx, f"build_small_cnn({shape}, {n_classes})",
-                     lambda: sub.build_small_cnn(shape, n_classes), _images(ctx, 2, shape))
+                     lambda: sub.build_small_cnn(shape, n_classes), _images(ctx, 2, shape),
+                     conv_names=True)
 
 
 @check(points=2, compare=OUTPUTS, gpu_compare=OUTPUTS_GPU)
