@@ -88,19 +88,25 @@ def small_cnn(sub, ctx):
                      lambda: sub.build_small_cnn(shape, n_classes), _images(ctx, 3, shape), conv_names=True)
 
 
-def _probe_model(input_shape, with_names=True):
-    """A fixed CNN with three named conv layers and other layers between them."""
+def _probe_model(input_shape, functional=False):
+    """A fixed CNN with three named conv layers and other layers between them, Sequential or
+    (the task allows both) Functional."""
     import keras
 
-    return keras.Sequential([
-        keras.Input(shape=input_shape),
+    layers = [
         keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="block1_conv"),
         keras.layers.MaxPooling2D(2, name="block1_pool"),
         keras.layers.Conv2D(6, 3, activation="relu", name="block2_conv"),
         keras.layers.Conv2D(5, 2, strides=2, name="block3_conv"),
         keras.layers.Flatten(name="flatten"),
         keras.layers.Dense(3, activation="softmax", name="head"),
-    ])
+    ]
+    if not functional:
+        return keras.Sequential([keras.Input(shape=input_shape), *layers])
+    inputs = x = keras.Input(shape=input_shape)
+    for layer in layers:
+        x = layer(x)
+    return keras.Model(inputs, x)
 
 
 def _feature_maps(sub, ctx, model, names, images, label):

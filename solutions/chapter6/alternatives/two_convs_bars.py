@@ -25,7 +25,7 @@ def feature_map_model(model, layer_names=None):
     else:
         names = [layer.name for layer in model.layers]
         idx = [names.index(n) for n in layer_names]
-    return keras.Model(model.layers[0].input, [model.layers[i].output for i in idx])
+    return keras.Model(model.inputs, [model.layers[i].output for i in idx])
 
 
 def build_bars_classifier(input_shape=(12, 12, 1)):
