@@ -55,7 +55,8 @@ def feature_map_model(model, layer_names=None):
     `model` is a built Sequential (or Functional) model. With `layer_names` (a list of layer
     names), the new model's outputs are the outputs of those layers, in the order given. With
     `layer_names=None`, the outputs are those of every Conv2D layer of `model`, in order.
-    Always return a list of outputs, even for one layer. The new model reuses the layers (and
+    Always give the new model a list of outputs, even for one layer (`outputs=[...]`: its
+    `.output` is then a list whatever the number of layers). The new model reuses the layers (and
     therefore the weights) of `model`: build it from `model`'s input and its layers' outputs,
     do not create new layers.
     """
