@@ -184,7 +184,7 @@ def affine_model(sub, n_in, units, scale):
 
 @check(points=1, compare=close(rtol=1e-5, atol=1e-5))
 def affine_layer(sub, ctx):
-    "The Affine layer computes scale * (x @ kernel + bias) with weights kernel, bias."
+    "The Affine layer computes scale * (x @ kernel + bias) with weights kernel, bias (zeros at first)."
     for n_in, units, scale in [(3, 2, 1.0), (4, 3, 0.5), (2, 5, -2.0)]:
         x = ctx.rng.normal(size=(4, n_in)).astype("float32")
         kernel = ctx.rng.normal(size=(n_in, units)).astype("float32")
@@ -194,8 +194,11 @@ def affine_layer(sub, ctx):
             layer = sub.Affine(units, scale=scale)
             layer.build((None, n_in))
             shapes = [list(w.shape) for w in layer.weights]
+            initial = layer.get_weights()  # the task sets the bias's initial values: zeros
             layer.set_weights([kernel, bias])
-            return {"weight shapes": shapes, "output": layer(x)}
+            return {"weight shapes": shapes,
+                    "bias right after build": initial[1] if len(initial) > 1 else None,
+                    "output": layer(x)}
 
         ctx.case(f"Affine({units}, scale={scale}) on x of shape {x.shape}", run)
 

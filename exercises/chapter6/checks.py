@@ -43,8 +43,15 @@ def _table(model):
     return {"layers": rows, "total params": int(model.count_params())}
 
 
-def _judge_model(ctx, name, build, images):
-    """Record the summary table of a built model and its outputs after a weight transplant."""
+def _conv_names(model):
+    import keras
+
+    return [layer.name for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+
+
+def _judge_model(ctx, name, build, images, conv_names=False):
+    """Record the summary table of a built model and its outputs after a weight transplant;
+    with `conv_names`, also the names of its Conv2D layers (where the task names them)."""
     import numpy as np
 
     built = []
@@ -53,6 +60,8 @@ def _judge_model(ctx, name, build, images):
         return
     model = built[0]
     ctx.case(f"{name}: summary table", _table, model)
+    if conv_names:
+        ctx.case(f"{name}: names of the Conv2D layers", _conv_names, model)
 
     def outputs():
         _transplant(model)
@@ -76,27 +85,34 @@ def small_cnn(sub, ctx):
     "The two-conv CNN of the table: shapes, parameters and outputs for two input sizes."
     for shape, n_classes in [((28, 28, 1), 10), ((32, 32, 3), 4)]:
         _judge_model(ctx, f"build_small_cnn({shape}, {n_classes})",
-                     lambda: sub.build_small_cnn(shape, n_classes), _images(ctx, 3, shape))
+                     lambda: sub.build_small_cnn(shape, n_classes), _images(ctx, 3, shape), conv_names=True)
 
 
-def _probe_model(input_shape, with_names=True):
-    """A fixed CNN with three named conv layers and other layers between them."""
+def _probe_model(input_shape, functional=False):
+    """A fixed CNN with three named conv layers and other layers between them, Sequential or
+    (the task allows both) Functional."""
     import keras
 
-    return keras.Sequential([
-        keras.Input(shape=input_shape),
+    layers = [
         keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="block1_conv"),
         keras.layers.MaxPooling2D(2, name="block1_pool"),
         keras.layers.Conv2D(6, 3, activation="relu", name="block2_conv"),
         keras.layers.Conv2D(5, 2, strides=2, name="block3_conv"),
         keras.layers.Flatten(name="flatten"),
         keras.layers.Dense(3, activation="softmax", name="head"),
-    ])
+    ]
+    if not functional:
+        return keras.Sequential([keras.Input(shape=input_shape), *layers])
+    inputs = x = keras.Input(shape=input_shape)
+    for layer in layers:
+        x = layer(x)
+    return keras.Model(inputs, x)
 
 
 def _feature_maps(sub, ctx, model, names, images, label):
     import warnings
 
+    import keras
     import numpy as np
 
     def run():
@@ -104,8 +120,13 @@ def _feature_maps(sub, ctx, model, names, images, label):
         with warnings.catch_warnings():  # model.inputs (a list) fed one array is fine
             warnings.simplefilter("ignore")
             out = fm(images, training=False)
+        # Keras returns one tensor for a one-output model even when its outputs were given as a
+        # list: the list the task asks for shows in the model's declared output
         out = out if isinstance(out, (list, tuple)) else [out]
-        return {"shapes": [tuple(np.asarray(o).shape) for o in out],
+        own = [layer for layer in fm.layers if not isinstance(layer, keras.layers.InputLayer)]
+        return {"outputs declared as a list": isinstance(fm.output, (list, tuple)),
+                "reuses the model's layers": all(any(layer is mine for mine in model.layers) for layer in own),
+                "shapes": [tuple(np.asarray(o).shape) for o in out],
                 "maps": [np.asarray(o) for o in out]}
 
     ctx.case(label, run)
@@ -138,6 +159,9 @@ def make_bars(rng, n, size=12):
     return x, y.astype("int64")
 
 
+ONE_PER_IMAGE = "(4, 2) or (4, 1)"
+
+
 def train_bars(sub, ctx, n_train=256, n_val=128, epochs=5, target=0.9, size=12):
     """Fit the student's compiled model with a fixed seed; record reaching the target and shapes."""
     import keras
@@ -151,7 +175,11 @@ def train_bars(sub, ctx, n_train=256, n_val=128, epochs=5, target=0.9, size=12):
     if not built:
         return
     model = built[0]
-    ctx.case("model output shape for 4 images", lambda: tuple(np.asarray(model.predict(xv[:4], verbose=0)).shape))
+    def output_shape():  # the task allows either output: judge which one, not the shape's text
+        shape = tuple(np.asarray(model.predict(xv[:4], verbose=0)).shape)
+        return ONE_PER_IMAGE if shape in ((4, 2), (4, 1)) else f"shape {shape}"
+
+    ctx.case("model output for 4 images: 2 units or 1 unit per image", output_shape)
 
     def probabilities():  # a linear output can pass the accuracy bar on a lucky seed; the task says not
         p = np.asarray(model.predict(xv[:4], verbose=0))

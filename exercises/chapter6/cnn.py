@@ -4,6 +4,12 @@ Fill in every function below, then run `grade chapter6`.
 
 Build the models with Keras (`import keras`). Every model takes images shaped
 (height, width, channels), without the batch axis, through `keras.Input(shape=...)`.
+
+`build_notes_cnn` and `build_small_cnn` are graded on their form as well as on what they
+compute: the grader compares their layer table (each layer's class, output shape and parameter
+count, as `model.summary()` lists them), so there the layers must be exactly the ones listed,
+each activation in its layer's `activation=` argument rather than a layer of its own. Elsewhere
+only behaviour is graded: the feature maps returned, and what the bars classifier learns.
 """
 
 import keras
@@ -49,7 +55,8 @@ def feature_map_model(model, layer_names=None):
     `model` is a built Sequential (or Functional) model. With `layer_names` (a list of layer
     names), the new model's outputs are the outputs of those layers, in the order given. With
     `layer_names=None`, the outputs are those of every Conv2D layer of `model`, in order.
-    Always return a list of outputs, even for one layer. The new model reuses the layers (and
+    Always give the new model a list of outputs, even for one layer (`outputs=[...]`: its
+    `.output` is then a list whatever the number of layers). The new model reuses the layers (and
     therefore the weights) of `model`: build it from `model`'s input and its layers' outputs,
     do not create new layers.
     """

@@ -6,8 +6,10 @@ chosen to mislead a search by name: the last Conv2D is never called "conv...", a
 is.
 """
 
+import numpy as np
+
 from grader.checks import ChapterSpec, check
-from grader.judges import close, exact
+from grader.judges import Compare, close, exact
 
 CHAPTER = ChapterSpec(
     title="Interpretability with Grad-CAM",
@@ -18,15 +20,47 @@ CHAPTER = ChapterSpec(
 
 # (name, input shape, [(layer kind, argument)...], classes): "c" Conv2D filters, "p" max-pool 2,
 # "g" global average pooling, "f" flatten, "d" Dense units. The last Conv2D is named "features".
+# In D a pooling layer follows it, so the last layer with a 4-D output is not the last conv layer.
 ARCHS = {
     "A": ((12, 12, 3), ["c4", "p", "c6", "g", "d8"], 3),
     "B": ((16, 16, 1), ["c4", "c6", "p", "c8", "f", "d6"], 5),
     "C": ((10, 14, 3), ["c5", "p", "c4", "f"], 4),
+    "D": ((12, 12, 3), ["c4", "c6", "p", "f", "d5"], 3),
 }
+# With every weight positive, each pixel of the map is evidence for every class: the map has no
+# zero, so dividing by its maximum and stretching it to [0, 1] (min-max) give different maps.
+POSITIVE = {"P": ((10, 10, 3), ["c3", "c4", "g"], 3)}
 
 
-def _build(arch, rng, sequential=False):
-    """A small CNN with weights drawn from `rng`; returns (model, name of its last Conv2D)."""
+def _heatmap_compare(rtol: float, atol: float) -> Compare:
+    """Pixel by pixel within the tolerances; where the class has no positive evidence at all,
+    the reference's division by a zero maximum leaves NaN (0/0) everywhere, and a map of zeros
+    (a division guarded against zero) says the same thing."""
+    pixels = close(rtol=rtol, atol=atol)
+
+    def compare(expected, got):
+        want, have = _as_array(expected), _as_array(got)
+        if want is not None and have is not None and want.shape == have.shape and want.size \
+                and np.isnan(want).all() and (np.isnan(have) | (have == 0)).all():
+            return None
+        return pixels(expected, got)
+
+    return compare
+
+
+def _as_array(value):
+    try:
+        return np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        return None
+
+
+HEATMAP = _heatmap_compare(rtol=1e-4, atol=1e-4)
+
+
+def _build(arch, rng, sequential=False, positive=False):
+    """A small CNN with weights drawn from `rng` (made positive with `positive`); returns
+    (model, name of its last Conv2D)."""
     import keras
     import numpy as np
 
@@ -58,6 +92,7 @@ def _build(arch, rng, sequential=False):
         weights = layer.get_weights()
         if weights:
             kernel = rng.normal(scale=0.6, size=weights[0].shape)
+            kernel = np.abs(kernel) if positive else kernel
             bias = rng.uniform(0.0, 0.1, size=weights[1].shape)
             layer.set_weights([kernel.astype("float32"), bias.astype("float32")])
     return model, "features"
@@ -98,12 +133,11 @@ def gradient_model(sub, ctx):
         ctx.case(label, observe)
 
 
-def heatmap_cases(sub, ctx, archs, per_model=2):
-    """Heatmaps of random images, for the argmax class and for another given class."""
-    import numpy as np
-
+def heatmap_cases(sub, ctx, archs, per_model=2, positive=()):
+    """Heatmaps of random images, for the argmax class and for another given class; the models
+    named in `positive` get positive weights only."""
     for key, arch in archs.items():
-        model, conv = _build(arch, ctx.rng)
+        model, conv = _build(arch, ctx.rng, positive=key in positive)
         for n in range(per_model):
             img = _image(arch[0], ctx.rng)
             ctx.case(f"make_gradcam_heatmap(<image {n + 1}>, {_describe(key, arch)}, {conv!r})",
@@ -114,25 +148,23 @@ def heatmap_cases(sub, ctx, archs, per_model=2):
                      sub.make_gradcam_heatmap, img, model, conv, pred_index=cls)
 
 
-@check(points=3, compare=close(rtol=1e-4, atol=1e-4), picture=True)
+@check(points=3, compare=HEATMAP, picture=True)
 def heatmap(sub, ctx):
     "make_gradcam_heatmap: per-pixel agreement with the reference heatmap."
-    heatmap_cases(sub, ctx, ARCHS)
+    heatmap_cases(sub, ctx, {**ARCHS, **POSITIVE}, positive=POSITIVE)
 
 
-@check(points=1, compare=exact())
+@check(points=1, compare=close(rtol=0, atol=1e-4))
 def heatmap_shape_and_range(sub, ctx):
-    "The heatmap is a 2-D map of the conv layer's size, with values in [0, 1] and maximum 1."
-    import numpy as np
-
-    for key, arch in ARCHS.items():
-        model, conv = _build(arch, ctx.rng)
+    "The heatmap is a 2-D map of the conv layer's size, divided by its maximum: values in [0, 1], maximum 1."
+    for key, arch in {**ARCHS, **POSITIVE}.items():
+        model, conv = _build(arch, ctx.rng, positive=key in POSITIVE)
         img = _image(arch[0], ctx.rng)
 
         def observe(img=img, model=model, conv=conv):
-            h = np.asarray(sub.make_gradcam_heatmap(img, model, conv), dtype="float64")
-            return {"shape": list(h.shape), "smallest >= 0": bool(h.min() >= -1e-6),
-                    "largest": round(float(h.max()), 4)}
+            # a class without positive evidence leaves 0/0 (NaN) or, guarded, zeros: the same
+            h = np.nan_to_num(np.asarray(sub.make_gradcam_heatmap(img, model, conv), dtype="float64"))
+            return {"shape": list(h.shape), "smallest": float(h.min()), "largest": float(h.max())}
 
         ctx.case(f"make_gradcam_heatmap(<image>, {_describe(key, arch)}, {conv!r})", observe)
 

@@ -4,8 +4,9 @@ Grad-CAM shows which parts of an image a CNN looked at to score a class: it weig
 maps of the last convolutional layer by how much the class score grows with each of them, and
 keeps what speaks for the class. Fill in every function below, then run `grade chapter7`.
 
-The checks build small CNNs (functional and Sequential Keras models) with fixed weights and
-compare your heatmaps pixel by pixel with the reference's (within 1e-4).
+The checks build small CNNs with fixed weights (Functional Keras models; Sequential ones too for
+`last_conv_layer_name`) and compare your heatmaps pixel by pixel with the reference's (within
+1e-4).
 """
 
 import keras

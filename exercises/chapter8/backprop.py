@@ -63,9 +63,10 @@ def backward(layers, x, y, hidden="relu", output="linear"):
 
 
 def sgd_step(layers, grads, learning_rate):
-    """One step of plain gradient descent: a new list of `(W, b)` pairs, each weight moved by
+    """One step of plain gradient descent: a new list of new `(W, b)` pairs, each weight moved by
     `learning_rate` times its gradient against the gradient's direction. `grads` is what
-    `backward` returns."""
+    `backward` returns. Leave the arrays of `layers` as they were (do not update them in
+    place): the caller still holds them."""
     raise NotImplementedError("sgd_step")
 
 

@@ -101,14 +101,25 @@ def backward(sub, ctx):
                  sub.backward, layers, x, y, hidden=hidden, output=output)
 
 
+def _step_leaving_its_inputs(step, layers, grads, lr):
+    """The new layers `step` returns, and whether the caller's weights are as they were: the task
+    asks for new pairs, so updating the arrays passed in is a mistake the values alone hide."""
+    import numpy as np
+
+    before = [[np.array(a, copy=True) for a in pair] for pair in layers]
+    new = step(layers, grads, lr)
+    same = all(np.array_equal(a, b) for pair, kept in zip(layers, before) for a, b in zip(pair, kept))
+    return {"new layers": new, "layers passed in left unchanged": same}
+
+
 @check(points=1, compare=FLOAT32, forbid=BY_HAND, allow_in=TRAIN_STEP_ONLY, reference="oracle")
 def sgd_step(sub, ctx):
-    "One plain gradient-descent step, compared with keras.optimizers.SGD on the same gradients."
+    "One plain gradient-descent step, compared with keras.optimizers.SGD; the layers passed in stay as they were."
     for sizes, lr in [([3, 4, 2], 0.1), ([2, 5, 3, 1], 0.01)]:
         layers = _layers(ctx.rng, sizes)
         grads = _layers(ctx.rng, sizes)
         ctx.case(f"sgd_step(<layers {sizes}>, <gradients>, learning_rate={lr})",
-                 sub.sgd_step, layers, grads, lr)
+                 _step_leaving_its_inputs, sub.sgd_step, layers, grads, lr)
 
 
 def _run_train_steps(sub, ctx, optimizer_name, loss_name, steps=3):
@@ -124,7 +135,11 @@ def _run_train_steps(sub, ctx, optimizer_name, loss_name, steps=3):
     x, y = _batch(ctx.rng, n, n_in, n_out)
     optimizer = {"SGD": lambda: keras.optimizers.SGD(learning_rate=0.1),
                  "Adam": lambda: keras.optimizers.Adam(learning_rate=0.05)}[optimizer_name]()
-    loss_fn = {"MSE": keras.losses.MeanSquaredError, "MAE": keras.losses.MeanAbsoluteError}[loss_name]()
+    loss_fn = {"MSE": keras.losses.MeanSquaredError, "MAE": keras.losses.MeanAbsoluteError,
+               "binary crossentropy (from logits)": lambda: keras.losses.BinaryCrossentropy(from_logits=True),
+               }[loss_name]()
+    if loss_name.startswith("binary"):  # targets are probabilities; the outputs are logits
+        y = ctx.rng.uniform(0.0, 1.0, size=y.shape).astype("float32")
     where = f"({optimizer_name}, {loss_name} loss, batch of {n})"
     for step in range(steps):
         ctx.case(f"loss returned by train_step call {step + 1} {where}",
@@ -138,3 +153,5 @@ def _run_train_steps(sub, ctx, optimizer_name, loss_name, steps=3):
 def train_step(sub, ctx):
     "A custom training step with tf.GradientTape: returns the loss and updates the model's weights."
     _run_train_steps(sub, ctx, "SGD", "MSE")
+    # a loss that is not symmetric in its arguments: loss_fn(model(x), y) is not loss_fn(y, model(x))
+    _run_train_steps(sub, ctx, "SGD", "binary crossentropy (from logits)")
