@@ -32,6 +32,7 @@ from grader.models import (
     ProbeStarted,
     SubmissionResult,
     SubmissionStatus,
+    Tampered,
 )
 from grader.pictures import write_comparison
 from grader.sandbox.client import Worker
@@ -53,6 +54,7 @@ class Observed:
     last_started: str | None = None
     malformed: int = 0
     forged: int = 0
+    tampered: list[Tampered] = field(default_factory=list)
 
 
 def parse_events(text: str, token: str) -> Observed:
@@ -78,6 +80,8 @@ def parse_events(text: str, token: str) -> Observed:
         elif isinstance(event, ModuleImported):
             if event.error:
                 seen.import_errors.setdefault(event.module, event.error)
+        elif isinstance(event, Tampered):
+            seen.tampered.append(event)
         else:
             seen.observations.setdefault(event.check, event)
     return seen
@@ -164,12 +168,17 @@ def grade_submission(
     if seen.forged:
         messages.append(f"the submission wrote {seen.forged} line(s) of its own on the grader's result "
                         "channel: ignored, and the submission is flagged as tampered")
+    messages += [f"{t.what}; the submission is flagged as tampered" for t in seen.tampered]
+    withheld = next((t.what for t in seen.tampered if t.withheld), None)
     if seen.malformed:
         messages.append(f"{seen.malformed} malformed line(s) on the result channel were ignored")
-    if ended:
+    if ended and not withheld:
         messages.append(ended)
     checks = []
     for chk in chapter.checks:
+        if withheld:
+            checks.append(_zero(chk, f"points withheld: {withheld}"))
+            continue
         if banned.get(chk.name):
             checks.append(_zero(chk, f"uses {', '.join(banned[chk.name])}, which this exercise forbids"))
             continue
@@ -182,9 +191,9 @@ def grade_submission(
             judged = _with_picture(chk, judged, mine, reference[chk.name], env.device, pictures)
         checks.append(judged)
     status: SubmissionStatus = "completed"
-    if seen.forged:  # for the instructor to see first, whatever else happened
+    if seen.forged or seen.tampered:  # for the instructor to see first, whatever else happened
         status = "tampered"
-    elif end.timed_out or any("timed out" in e for e in seen.import_errors.values()):
+    elif end.timed_out or end.cpu_exceeded or any("timed out" in e for e in seen.import_errors.values()):
         status = "timed_out"
     elif end.out_of_memory:
         status = "out_of_memory"
@@ -281,6 +290,8 @@ def _ended(end: JobEnd, seen: Observed, expected: int) -> str | None:
         return f"stopped: the wall-time limit was reached{where}"
     if end.out_of_memory:
         return f"stopped: out of memory{where}"
+    if end.cpu_exceeded:
+        return f"stopped: the CPU-time limit was reached{where}"
     if end.result_overflow:
         return f"stopped: the results grew past their size limit{where}"
     if end.signal == signal.SIGXCPU:
