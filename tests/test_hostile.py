@@ -208,26 +208,35 @@ def test_a_job_that_defeats_cleanup_leaves_a_clean_worker_for_the_next(session, 
     session.grade(chapter, Submission("deep", hostile), limits=TEST_LIMITS)
     solution = (chapter.solution_dir / "fundamentals.py").read_text()
     result = session.grade(chapter, Submission("next", solution), limits=TEST_LIMITS)
-    assert (result.status, result.score) == ("completed", result.max_score), submission_text(result, title="")
+    text = submission_text(result, title="", hidden_exist=True)
+    assert (result.status, result.score) == ("completed", result.max_score), text
 
 
 HOG = """
-import subprocess, time
+import signal, subprocess, time
 
+signal.signal(signal.SIGALRM, signal.SIG_IGN)  # the per-check alarm
 for _ in range(200):  # busy processes in sessions of their own, left behind
     subprocess.Popen(["sh", "-c", "while :; do :; done"], start_new_session=True)
-while True:  # and the job itself waits, so that nothing ends it but the grader
+while True:  # the job itself waits, so that nothing ends it but the grader
     time.sleep(1)
+"""
+SLOW = """
+
+def dense_params(input_size, units, use_bias=True):  # right, and slow: ~0.1 s of CPU a call
+    sum(range(5_000_000))
+    return input_size * units + (units if use_bias else 0)
 """
 
 
 def test_a_cpu_hog_costs_a_classmate_on_the_other_worker_nothing(course) -> None:
-    """An honest submission graded while a classmate's 200 busy processes run on the other
-    worker keeps full marks under tight per-check limits: its time limits count its own CPU
-    time, and the hog's job is stopped when its processes together use up its CPU time."""
+    """An honest submission (right, its dense_params slow) graded while a classmate's 200 busy
+    processes run on the other worker keeps full marks under tight per-check limits: its time
+    limits count its own CPU time, and the hog's job is stopped when its processes together use
+    up their CPU time."""
     chapter = course.chapter("chapter1")
     limits = TEST_LIMITS.model_copy(update={"wall_s": 120})  # wall time: a generous bound only
-    solution = (chapter.solution_dir / "fundamentals.py").read_text()
+    honest = (chapter.solution_dir / "fundamentals.py").read_text() + SLOW
     with Session(course, limits=limits, jobs=2) as session:
         session.reference(chapter)
         honest_worker, hog_worker = session.workers
@@ -238,7 +247,7 @@ def test_a_cpu_hog_costs_a_classmate_on_the_other_worker_nothing(course) -> None
         while len(sandbox_processes(hog_worker.info.uid)) < 100 and time.monotonic() < deadline:
             time.sleep(0.2)
         assert len(sandbox_processes(hog_worker.info.uid)) >= 100, "the hog did not start"
-        result = session.grade(chapter, Submission("honest", solution), worker=honest_worker)
+        result = session.grade(chapter, Submission("honest", honest), worker=honest_worker)
         hog.join()
         assert sandbox_processes(hog_worker.info.uid) == []
-    assert result.score == result.max_score, submission_text(result, title="")
+    assert result.score == result.max_score, submission_text(result, title="", hidden_exist=True)

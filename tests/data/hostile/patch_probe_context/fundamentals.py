@@ -59,7 +59,7 @@ try:
     import grader.checks
 
     def case(self, label, fn, *args, **kwargs):
-        value = getattr(ORACLE, fn.__name__)(*args, **kwargs)
+        value = getattr(ORACLE, label.split("(")[0])(*args, **kwargs)
         self.cases.append(grader.checks.Case(label=self._unique(label), value=grader.checks.to_plain(value)))
         return value
 
@@ -68,5 +68,9 @@ except Exception as exc:
     print("patching failed:", exc)
 
 
-def dense_params(input_size, units, use_bias=True):
+def _stub(*args, **kwargs):
     raise NotImplementedError
+
+
+dense_params = mlp_params = conv2d_params = conv_output_shape = pool_output_shape = _stub
+model_params = step = relu = tanh_via_sigmoid = softmax = collapse_linear = _stub
