@@ -117,6 +117,8 @@ def test_isolation_is_reported(session, course) -> None:
     isolation = " ".join(result.environment.isolation)
     assert "bubblewrap: no network" in isolation, isolation
     assert "solutions/ and hidden checks are not visible" in isolation
+    assert "an audit hook refuses the submission frames" in isolation
+    assert "namespaces, mounts and chroot refused (seccomp)" in isolation
 
 
 def test_children_start_from_memory_in_huge_pages(session, course) -> None:

@@ -30,9 +30,11 @@ PR_SET_DUMPABLE = 4
 CHECK_WALL_FACTOR = 10  # a check's wall-time bound, in multiples of its CPU-time limit
 
 
-def run(job: Job, result_fd: int, scratch: Path, uid: int | None, memory_base: int) -> None:
+def run(job: Job, result_fd: int, scratch: Path, uid: int | None, memory_base: int, machinery: Snapshot) -> None:
     """`result_fd`: the grader's events pipe. The job's files and printed output are in the
-    worker's exchange folder, opened here before privileges drop (the job's uid cannot list it)."""
+    worker's exchange folder, opened here before privileges drop (the job's uid cannot list it).
+    `machinery`: the probe machinery as the warm worker found it, compared after the import
+    and after every probe."""
     os.setsid()
     exchange = Path(os.environ["TF_GRADER_EXCHANGE"])
     files = json.loads((exchange / f"{job.exchange_name}.in").read_text())
@@ -82,14 +84,13 @@ def run(job: Job, result_fd: int, scratch: Path, uid: int | None, memory_base: i
             send(Tampered(what=f"the submission used {what}, which reaches into the grader: refused"))
 
     AuditGuard(scratch, report).install()
-    snapshot = Snapshot.of_probe_machinery()
     modules: dict[str, types.ModuleType | None] = {}
     signal.signal(signal.SIGALRM, _on_timer)
     signal.signal(signal.SIGPROF, _on_timer)
     for call in job.calls:
         if call.module not in modules:
             modules[call.module] = _import(call.module, scratch, job, send)
-            if changed := snapshot.changed():  # nothing observed from here on can be trusted
+            if changed := machinery.changed():  # nothing observed from here on can be trusted
                 send(Tampered(what=f"{changed} when {call.module}.py was imported", withheld=True))
                 break
         send(ProbeStarted(check=call.check))
@@ -104,7 +105,7 @@ def run(job: Job, result_fd: int, scratch: Path, uid: int | None, memory_base: i
             observation = Observation(check=call.check, error=_timed_out(stop, job.limits.check_s))
         finally:
             _timers(0)
-        if changed := snapshot.changed():
+        if changed := machinery.changed():
             send(Tampered(what=f"{changed} while check {call.check} ran", withheld=True))
             break
         send(observation)

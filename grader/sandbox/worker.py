@@ -18,6 +18,7 @@ import traceback
 
 from grader.models import Job, JobEnd, WorkerInfo
 from grader.sandbox import child
+from grader.sandbox.guard import Snapshot
 from grader.sandbox.plan import SCRATCH_MB
 from grader.sandbox.scratch import drop_scratch, make_scratch, remove_tree
 
@@ -49,9 +50,12 @@ def main() -> None:
         uid=uid,
     )
     replies.write(info.model_dump_json() + "\n")
+    # what the probe machinery is, before any submission: every child compares against it (held
+    # here, not in a module, so that a submission cannot reach it and make it agree)
+    machinery = Snapshot.of_probe_machinery()
     for line in sys.stdin:
         try:
-            end = run_job(Job.model_validate_json(line), uid)
+            end = run_job(Job.model_validate_json(line), uid, machinery)
         except Exception as exc:  # a bug here must cost one job, not the warm worker
             end = JobEnd(events="", output_tail=f"worker error: {type(exc).__name__}: {exc}")
         replies.write(end.model_dump_json() + "\n")
@@ -138,7 +142,7 @@ def _effective_device(asked: str) -> str:
     return "cpu" if asked == "auto" else "unavailable"
 
 
-def run_job(job: Job, uid: int | None) -> JobEnd:
+def run_job(job: Job, uid: int | None, machinery: Snapshot) -> JobEnd:
     """Fork the job's child and watch it. The job's files, events and printed output pass
     between the grader and the child only (see plan_worker): nothing of a submission enters
     this process, whose memory every later child starts from.
@@ -157,7 +161,7 @@ def run_job(job: Job, uid: int | None) -> JobEnd:
     pid = os.fork()
     if pid == 0:  # the child never returns here
         try:
-            child.run(job, int(os.environ["TF_GRADER_EVENTS_FD"]), scratch, uid, memory_base)
+            child.run(job, int(os.environ["TF_GRADER_EVENTS_FD"]), scratch, uid, memory_base, machinery)
             os._exit(0)
         except BaseException:
             traceback.print_exc()  # onto the captured output, for the report
