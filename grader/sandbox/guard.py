@@ -43,6 +43,13 @@ HEAP_EVENTS = {
     "sys.setprofile": "sys.setprofile", "sys.addaudithook": "sys.addaudithook",
 }  # fmt: skip
 CODE_EVENTS = {"compile", "code.__new__", "marshal.loads", "marshal.load"}
+CTYPES_EVENTS = {f"ctypes.{name}" for name in (
+    "dlopen", "dlsym", "dlsym/handle", "string_at", "wstring_at", "addressof", "cdata", "cdata/buffer",
+    "call_function", "create_string_buffer", "create_unicode_buffer", "get_errno", "set_errno",
+    "get_last_error", "set_last_error", "PyObj_FromPtr", "set_exception", "seh_exception")}  # fmt: skip
+# one set lookup, and most events (builtins.id alone, thousands per check) are done with
+WATCHED = frozenset({*FRAME_EVENTS, *HEAP_EVENTS, *CODE_EVENTS, *CTYPES_EVENTS,
+                     "object.__getattr__", "object.__setattr__", "open"})  # fmt: skip
 # Standard-library (and TensorFlow) functions that take a frame for their own use and hand
 # nothing of it back: a module name for namedtuple/enum/typing, a file and line for logging.
 CONSUMERS = {
@@ -81,6 +88,8 @@ class AuditGuard:
         sys.addaudithook(self._hook)
 
     def _hook(self, event: str, args: tuple) -> None:
+        if event not in WATCHED:
+            return
         if event in FRAME_EVENTS:
             what, consumers = FRAME_EVENTS[event], CONSUMERS["sys"]
         elif event == "object.__getattr__":
@@ -89,7 +98,7 @@ class AuditGuard:
             what, consumers = f"{type(args[0]).__name__}.{args[1]}", CONSUMERS["tb"]
         elif event in HEAP_EVENTS:
             what, consumers = HEAP_EVENTS[event], set()
-        elif event.startswith("ctypes."):
+        elif event in CTYPES_EVENTS:
             what, consumers = "ctypes", set()
         elif event == "open":
             if not isinstance(args[0], (str, bytes)) or os.path.basename(os.fsdecode(args[0])) != "mem":
@@ -184,14 +193,13 @@ class Snapshot:
 
     Grader modules and classes must stay exactly as they are (a new name in a module can shadow
     a builtin the grader calls); in builtins and NumPy, the names that exist must keep their
-    objects (adding names is harmless). Namespaces come as {name: dict}. The copies keep the
-    objects alive, so no other object can take one of their ids. Taken once in the warm worker
-    (children inherit it); a comparison costs ~0.1 ms."""
+    objects (adding names is harmless). Namespaces come as {name: dict}. Taken once in the warm
+    worker (children inherit it). Compared with `operator.is_`, not `id()`, which raises an
+    audit event per call."""
 
     def __init__(self, exact: dict[str, dict], kept: dict[str, dict]) -> None:
-        self.exact = [(name, d, dict(d), list(d), list(map(id, d.values()))) for name, d in exact.items()]
-        self.kept = [(name, d, dict(d), operator.itemgetter(*d), list(map(id, d.values())))
-                     for name, d in kept.items()]  # fmt: skip
+        self.exact = [(name, d, dict(d), list(d), list(d.values())) for name, d in exact.items()]
+        self.kept = [(name, d, dict(d), operator.itemgetter(*d), list(d.values())) for name, d in kept.items()]
         self.gc_debug = gc.get_debug()
 
     @classmethod
@@ -208,13 +216,13 @@ class Snapshot:
 
     def changed(self) -> str | None:
         """What was changed since, in words, or None."""
-        for name, now, then, keys, ids in self.exact:
-            if list(map(id, now.values())) != ids or list(now) != keys:
+        for name, now, then, keys, values in self.exact:
+            if len(now) != len(values) or not all(map(operator.is_, now.values(), values)) or list(now) != keys:
                 keys = sorted(k for k in now.keys() | then.keys() if now.get(k, _GONE) is not then.get(k, _GONE))
                 return f"{name}.{keys[0]} was changed"
-        for name, now, then, values, ids in self.kept:
+        for name, now, then, get, values in self.kept:
             try:
-                same = list(map(id, values(now))) == ids
+                same = all(map(operator.is_, get(now), values))
             except KeyError:
                 same = False
             if not same:
