@@ -101,9 +101,14 @@ class AuditGuard:
         elif event in CTYPES_EVENTS:
             what, consumers = "ctypes", set()
         elif event == "open":
-            if not isinstance(args[0], (str, bytes)) or os.path.basename(os.fsdecode(args[0])) != "mem":
+            try:
+                path = os.fsdecode(args[0])
+            except TypeError:
+                return  # a file descriptor
+            if os.path.basename(path) != "mem" and not (os.path.islink(path) and
+                                                         os.path.basename(os.path.realpath(path)) == "mem"):
                 return
-            what, consumers = f"reading {os.fsdecode(args[0])}", set()
+            what, consumers = f"reading {path}", set()
         elif event == "object.__setattr__":
             if args[1] != "__code__":
                 return
@@ -171,21 +176,28 @@ class AuditGuard:
             return
         self.busy.add(me)
         try:
-            if not self._by_submission(sys._getframe(2), set()):
+            caller = sys._getframe(2)
+            if not self._by_submission(caller, set()):
                 return
-            if event == "code.__new__":
-                name = args[1]
-            elif event == "compile":
-                name = args[1]
-            else:
-                name = None  # marshal: any name at all; unmarshalled code runs as the submission's
-            if isinstance(name, (str, bytes)):
-                self.kinds[os.fsdecode(name)] = ("submission", os.fsdecode(name))
-            else:
-                self.report("marshal.loads")
-                raise Refused("marshal.loads is not allowed in a submission")
+            if event in ("compile", "code.__new__"):
+                if isinstance(args[1], (str, bytes)):
+                    self.kinds[os.fsdecode(args[1])] = ("submission", os.fsdecode(args[1]))
+                return
+            if self._imports_installed_bytecode(caller):
+                return  # an import of an installed module: its code names its own source file
         finally:
             self.busy.discard(me)
+        self.report("marshal.loads")  # code of any file name the submission likes
+        raise Refused("marshal.loads is not allowed in a submission")
+
+    def _imports_installed_bytecode(self, frame: types.FrameType | None) -> bool:
+        """Whether importlib is loading a cached .pyc from outside the scratch folder."""
+        while frame is not None:
+            if frame.f_code.co_name == "_compile_bytecode" and frame.f_code.co_filename.startswith("<frozen "):
+                path = frame.f_locals.get("bytecode_path")
+                return isinstance(path, str) and not os.path.realpath(path).startswith(self.scratch)
+            frame = frame.f_back
+        return False
 
 
 class Snapshot:
