@@ -291,7 +291,7 @@ def _ended(end: JobEnd, seen: Observed, expected: int) -> str | None:
     if end.out_of_memory:
         return f"stopped: out of memory{where}"
     if end.cpu_exceeded:
-        return f"stopped: the CPU-time limit was reached{where}"
+        return f"stopped: the CPU-time limit was reached by its processes together{where}"
     if end.result_overflow:
         return f"stopped: the results grew past their size limit{where}"
     if end.signal == signal.SIGXCPU:

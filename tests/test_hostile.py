@@ -1,7 +1,8 @@
 """Hostile submissions score only what their correct answers earn, and the grader survives them.
 
 Each case is a folder under data/hostile/ with the submission and the score, status and feedback
-it must get (a list of statuses where timing decides between them), and optionally text that
+it must get (a list of statuses, or of feedback texts, where timing decides between them: limits
+count CPU time, and a loaded machine can make the wall-time bound come first), and optionally text that
 must appear nowhere in its result ("absent"); {{PORT}}, {{COURSE}} and
 {{EXPECTED}} (chapter 1's recorded observations, as JSON lines) in a source are filled in by the
 test.
@@ -92,7 +93,8 @@ def test_hostile_submission(case: Path, session, course) -> None:
     assert result.score == expected["score"], text
     statuses = expected["status"] if isinstance(expected["status"], list) else [expected["status"]]
     assert result.status in statuses, text  # a fork bomb races the alarm: either ending is right
-    assert expected["feedback"] in text
+    feedback = expected["feedback"] if isinstance(expected["feedback"], list) else [expected["feedback"]]
+    assert any(f in text for f in feedback), text
     for secret in expected.get("absent", []):
         assert secret not in text + result.output_tail, f"{secret!r} reached the result"
     assert not re.search(r"\r|\x9b|\x1b(?!\[[0-9;]*m)", text), "a control sequence other than our colours"
