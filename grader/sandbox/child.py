@@ -36,6 +36,7 @@ def run(job: Job, result_fd: int, scratch: Path, uid: int | None, memory_base: i
     `machinery`: the probe machinery as the warm worker found it, compared after the import
     and after every probe."""
     os.setsid()
+    os.setpriority(os.PRIO_PROCESS, 0, 0)  # the worker's raised priority is for watching, not for jobs
     exchange = Path(os.environ["TF_GRADER_EXCHANGE"])
     files = json.loads((exchange / f"{job.exchange_name}.in").read_text())
     for name, source in files.items():
