@@ -34,6 +34,7 @@ from grader.models import (
     ProbeStarted,
     SubmissionResult,
     SubmissionStatus,
+    Tampered,
 )
 from grader.pictures import write_comparison
 from grader.sandbox.client import Worker
@@ -62,6 +63,7 @@ class Observed:
     malformed: int = 0
     forged: int = 0
     stalled: float = 0.0  # share of the run's wall time the machine had runnable tasks waiting
+    tampered: list[Tampered] = field(default_factory=list)
 
 
 def parse_events(text: str, token: str) -> Observed:
@@ -90,6 +92,8 @@ def parse_events(text: str, token: str) -> Observed:
         elif isinstance(event, ModuleImported):
             if event.error:
                 seen.import_errors.setdefault(event.module, event.error)
+        elif isinstance(event, Tampered):
+            seen.tampered.append(event)
         else:
             seen.observations.setdefault(event.check, event)
     return seen
@@ -225,9 +229,11 @@ def grade_submission(
     if seen.forged:
         messages.append(f"the submission wrote {seen.forged} line(s) of its own on the grader's result "
                         "channel: ignored, and the submission is flagged as tampered")
+    messages += [f"{t.what}; the submission is flagged as tampered" for t in seen.tampered]
+    withheld = next((t.what for t in seen.tampered if t.withheld), None)
     if seen.malformed:
         messages.append(f"{seen.malformed} malformed line(s) on the result channel were ignored")
-    if ended:
+    if ended and not withheld:
         messages.append(ended)
     lost = end.exit_code is None and end.signal is None  # the worker, not the submission's process
     own = defined_names(submission.source) | {chapter.spec.module}
@@ -235,6 +241,9 @@ def grade_submission(
     misjudged: list[str] = []  # checks whose judge failed: they alone cost, and are graded again
     checks = []
     for chk in chapter.checks:
+        if withheld:
+            checks.append(_zero(chk, f"points withheld: {withheld}"))
+            continue
         if banned.get(chk.name):
             checks.append(_zero(chk, *banned[chk.name]))
             continue
@@ -278,11 +287,11 @@ def grade_submission(
 
 def _status(seen: Observed, end: JobEnd, checks: int, *, ours: bool, memory: bool) -> SubmissionStatus:
     """The one word for how the run went, the most telling first."""
-    if seen.forged:  # for the instructor to see first, whatever else happened
+    if seen.forged or seen.tampered:  # for the instructor to see first, whatever else happened
         return "tampered"
     if ours:
         return "error"
-    if end.timed_out or any("timed out" in e for e in seen.import_errors.values()):
+    if end.timed_out or end.cpu_exceeded or any("timed out" in e for e in seen.import_errors.values()):
         return "timed_out"
     if end.out_of_memory or memory:
         return "out_of_memory"
@@ -430,6 +439,8 @@ def _ended(end: JobEnd, seen: Observed, expected: int, limits: Limits) -> str | 
         return f"stopped: the wall-time limit was reached{where}"
     if end.out_of_memory:
         return f"stopped: out of memory{where} (the limit is {limits.memory_mb} MiB)"
+    if end.cpu_exceeded:
+        return f"stopped: the CPU-time limit was reached by its processes together{where}"
     if end.result_overflow:
         return f"stopped: the results grew past their size limit{where}"
     if end.signal == signal.SIGXCPU:

@@ -6,6 +6,7 @@ validation error (turned into a failed check), never silently accepted data.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_serializer, model_validator
@@ -65,18 +66,36 @@ class ModuleImported(Model):
     error: str | None = None
 
 
-ChildEvent = Annotated[Observation | ProbeStarted | ModuleImported, Field(discriminator="kind")]
+class Tampered(Model):
+    """The child saw the submission reach for the probe's state: refused (an audit hook stopped
+    it) or done (the probe machinery was found changed, so what it observes since is not
+    trusted and the points are withheld)."""
+
+    kind: Literal["tampered"] = "tampered"
+    what: str = Field(description="what the submission did, for the instructor")
+    withheld: bool = Field(default=False, description="observations can no longer be trusted")
+
+
+ChildEvent = Annotated[Observation | ProbeStarted | ModuleImported | Tampered, Field(discriminator="kind")]
 
 
 # --- the job a worker runs, and how it ended ----------------------------------------------------
 
 
 class Limits(Model):
-    """Per-submission limits; every field is enforced by the kernel or by the worker's clock."""
+    """Per-submission limits; every field is enforced by the kernel or by the worker's clock.
 
-    wall_s: float = Field(default=60.0, description="wall time for the whole submission")
-    check_s: float = Field(default=20.0, description="soft wall time for one check")
-    cpu_s: int = Field(default=120, description="CPU seconds (RLIMIT_CPU)")
+    Time limits count the submission's own CPU time, so that another job's load (a classmate's
+    busy processes on the other worker) cannot time it out; wall time is a generous bound only,
+    for code that sleeps or blocks."""
+
+    wall_s: float = Field(default=60.0, description="wall time for the whole submission: a bound for "
+                          "code that sleeps or blocks, not a measure of its work")
+    check_s: float = Field(default=20.0, description="CPU seconds for one check (or the import), "
+                           "counted in the submission's process; a check that sleeps is stopped "
+                           "after 10 times as many seconds of wall time (grader.sandbox.child)")
+    cpu_s: int = Field(default=120, description="CPU seconds for the whole submission, summed over "
+                       "every process it starts (and RLIMIT_CPU for each)")
     memory_mb: int = Field(default=2048, description="memory on top of the warm worker's")
     processes: int = Field(default=256, description="processes and threads (RLIMIT_NPROC)")
     file_mb: int = Field(default=16, description="largest file the submission may write")
@@ -102,6 +121,12 @@ class Job(Model):
     token: str = Field(description="fresh per job; starts every line the probe code writes, so a "
                        "line without it was written by the submission")
 
+    @property
+    def exchange_name(self) -> str:
+        """The job's file names in the exchange folder: derived from the token, never the token
+        itself, which the submission could read back from its open files' names."""
+        return hashlib.sha256(self.token.encode()).hexdigest()[:32]
+
 
 class JobEnd(Model):
     """How the sandboxed process ended, as the worker saw it (never as the submission says)."""
@@ -111,10 +136,13 @@ class JobEnd(Model):
     signal: int | None = None
     timed_out: bool = False
     out_of_memory: bool = False
+    cpu_exceeded: bool = Field(default=False, description="the job's processes together used up cpu_s")
     result_overflow: bool = False
     output_tail: str = ""
     seconds: float = 0.0
     scratch: str = Field(default="", description="the job's scratch folder, cut from paths in its output")
+    worker_retired: str = Field(default="", description="why the worker could not get back to a clean "
+                                "state after this job (it exits, and a fresh one serves the next)")
 
 
 class WorkerInfo(Model):

@@ -21,20 +21,27 @@ from pathlib import Path
 from grader.checks import (
     Check, CheckTimeout, checks_in, compiled, describe, load_check_modules, run_probe,
 )  # fmt: skip
-from grader.models import Job, ModuleImported, Observation, ProbeStarted
+from grader.models import Job, ModuleImported, Observation, ProbeStarted, Tampered
+from grader.sandbox.guard import AuditGuard, Snapshot
+from grader.sandbox.syscalls import forbid_namespaces
 
 PR_SET_NO_NEW_PRIVS = 38
+PR_SET_DUMPABLE = 4
+CHECK_WALL_FACTOR = 10  # a check's wall-time bound, in multiples of its CPU-time limit
 
 
-def run(job: Job, result_fd: int, scratch: Path, uid: int | None, memory_base: int) -> None:
+def run(job: Job, result_fd: int, scratch: Path, uid: int | None, memory_base: int, machinery: Snapshot) -> None:
     """`result_fd`: the grader's events pipe. The job's files and printed output are in the
-    worker's exchange folder, opened here before privileges drop (the job's uid cannot list it)."""
+    worker's exchange folder, opened here before privileges drop (the job's uid cannot list it).
+    `machinery`: the probe machinery as the warm worker found it, compared after the import
+    and after every probe."""
     os.setsid()
+    os.setpriority(os.PRIO_PROCESS, 0, 0)  # the worker's raised priority is for watching, not for jobs
     exchange = Path(os.environ["TF_GRADER_EXCHANGE"])
-    files = json.loads((exchange / f"{job.token}.in").read_text())
+    files = json.loads((exchange / f"{job.exchange_name}.in").read_text())
     for name, source in files.items():
         (scratch / name).write_text(source)
-    out = os.open(exchange / f"{job.token}.out", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    out = os.open(exchange / f"{job.exchange_name}.out", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.dup2(out, 1)
     os.dup2(out, 2)
     null = os.open(os.devnull, os.O_RDONLY)
@@ -48,7 +55,11 @@ def run(job: Job, result_fd: int, scratch: Path, uid: int | None, memory_base: i
         os.setgroups([])
         os.setresgid(uid, uid, uid)
         os.setresuid(uid, uid, uid)  # drops every capability
-    ctypes.CDLL(None).prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+    libc = ctypes.CDLL(None)
+    libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+    libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)  # no other process of the uid reads our memory
+    forbid_namespaces()
+    os.set_inheritable(result_fd, False)  # nor does a program the submission runs write on it
     os.chdir(scratch)
     os.environ["TMPDIR"] = str(scratch)  # temporary files (Keras saves through them) stay private
     tempfile.tempdir = None
@@ -66,25 +77,38 @@ def run(job: Job, result_fd: int, scratch: Path, uid: int | None, memory_base: i
     checks: dict[str, Check] = {}
     for module in load_check_modules(_sources(job)).values():
         checks.update({c.name: c for c in checks_in(module, hidden=False)})
+    refused: set[str] = set()
+
+    def report(what: str) -> None:
+        if what not in refused:
+            refused.add(what)
+            send(Tampered(what=f"the submission used {what}, which reaches into the grader: refused"))
+
+    AuditGuard(scratch, report).install()
     modules: dict[str, types.ModuleType | None] = {}
-    signal.signal(signal.SIGALRM, _on_alarm)
+    signal.signal(signal.SIGALRM, _on_timer)
+    signal.signal(signal.SIGPROF, _on_timer)
     for call in job.calls:
         if call.module not in modules:
             modules[call.module] = _import(call.module, scratch, job, send)
+            if changed := machinery.changed():  # nothing observed from here on can be trusted
+                send(Tampered(what=f"{changed} when {call.module}.py was imported", withheld=True))
+                break
         send(ProbeStarted(check=call.check))
         module = modules[call.module]
         if module is None:
             send(Observation(check=call.check, error=f"{call.module}.py could not be imported"))
             continue
-        signal.setitimer(signal.ITIMER_REAL, job.limits.check_s)
+        _timers(job.limits.check_s)
         try:
             observation = run_probe(checks[call.check], module, job.seed, watch=call.watch)
-        except CheckTimeout:
-            observation = Observation(
-                check=call.check, error=f"timed out after {job.limits.check_s:g} s"
-            )
+        except CheckTimeout as stop:
+            observation = Observation(check=call.check, error=_timed_out(stop, job.limits.check_s))
         finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
+            _timers(0)
+        if changed := machinery.changed():
+            send(Tampered(what=f"{changed} while check {call.check} ran", withheld=True))
+            break
         send(observation)
     channel.flush()
 
@@ -100,8 +124,21 @@ def _sources(job: Job) -> dict[str, tuple[str, str]]:
     return {name: (source, f"{name}.py") for name, source in job.check_sources.items()}
 
 
-def _on_alarm(signum: int, frame: object) -> None:
-    raise CheckTimeout()
+def _on_timer(signum: int, frame: object) -> None:
+    raise CheckTimeout(signum)
+
+
+def _timers(check_s: float) -> None:
+    """Stop a check after `check_s` of this process's CPU time (its own work, whatever else runs
+    on the machine) or CHECK_WALL_FACTOR times as much wall time (it sleeps or blocks); 0: off."""
+    signal.setitimer(signal.ITIMER_PROF, check_s)
+    signal.setitimer(signal.ITIMER_REAL, check_s * CHECK_WALL_FACTOR)
+
+
+def _timed_out(stop: CheckTimeout, check_s: float) -> str:
+    if stop.args and stop.args[0] == signal.SIGALRM:
+        return f"timed out after {check_s * CHECK_WALL_FACTOR:g} s of wall time (waiting, not computing)"
+    return f"timed out after {check_s:g} s of CPU time"
 
 
 def _import(name: str, scratch: Path, job: Job, send) -> types.ModuleType | None:  # noqa: ANN001
@@ -109,20 +146,20 @@ def _import(name: str, scratch: Path, job: Job, send) -> types.ModuleType | None
     if not path.is_file():
         send(ModuleImported(module=name, error=f"there is no {name}.py"))
         return None
-    signal.setitimer(signal.ITIMER_REAL, job.limits.check_s)
+    _timers(job.limits.check_s)
     try:
         spec = importlib.util.spec_from_file_location(name, path)
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         spec.loader.exec_module(module)
-    except CheckTimeout:
-        send(ModuleImported(module=name, error=f"import timed out after {job.limits.check_s:g} s"))
+    except CheckTimeout as stop:
+        send(ModuleImported(module=name, error=f"import {_timed_out(stop, job.limits.check_s)}"))
         return None
     except BaseException as exc:  # SystemExit and KeyboardInterrupt at import are failures too
         send(ModuleImported(module=name, error=describe(exc)))
         return None
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        _timers(0)
     send(ModuleImported(module=name))
     return module
 

@@ -34,7 +34,7 @@ class Worker:
     def __init__(self, course_root: Path, *, device: str = "cpu", index: int = 0) -> None:
         devices = plan_devices(device, nvidia_nodes(), index)
         self._slot = UidSlot() if os.geteuid() == 0 else None
-        self._exchange = Path(tempfile.mkdtemp(prefix="tf-grader-exchange-"))
+        self._exchange = _exchange_folder()
         self._events, self._events_w = os.pipe()  # the write end goes to every worker we start
         os.set_blocking(self._events, False)
         self.plan: SandboxPlan = plan_worker(
@@ -87,7 +87,7 @@ class Worker:
         as crashed (the worker never runs submission code, so this is rare and not the
         student's doing: the message says so)."""
         assert self._proc is not None and self._proc.stdin is not None
-        files, output = self._exchange / f"{job.token}.in", self._exchange / f"{job.token}.out"
+        files, output = self._exchange / f"{job.exchange_name}.in", self._exchange / f"{job.exchange_name}.out"
         files.write_text(json.dumps(job.files))  # the child reads it; the worker never does
         self._take_events(None)  # anything a lost worker's job wrote late is not this job's
         events = _Capped(job.limits.result_mb << 20)
@@ -108,13 +108,18 @@ class Worker:
                 pass
             else:
                 printed = printed.replace(f"{end.scratch}{os.sep}", "") if end.scratch else printed
+                if end.worker_retired:  # it could not clean up after this job: it has exited
+                    self._restart()
                 return end.model_copy(update={"events": events.text(), "result_overflow": events.over,
                                               "output_tail": printed})  # warnings name the student's file
         why = self._stderr_tail()
+        self._restart()
+        return JobEnd(events="", exit_code=None, signal=None, output_tail=f"worker lost: {why}")
+
+    def _restart(self) -> None:
         self.close()
         self._spawn()
         self._info = self._ready()
-        return JobEnd(events="", exit_code=None, signal=None, output_tail=f"worker lost: {why}")
 
     def _read_line(self, deadline: float, events: "_Capped | None" = None) -> bytes | None:
         """The worker's next line; meanwhile the job's events, read as they come (a child
@@ -183,6 +188,31 @@ class Worker:
 
     def __exit__(self, *exc: object) -> None:
         self.shutdown()
+
+
+EXCHANGE_PREFIX = "tf-grader-exchange-"
+
+
+def _exchange_folder() -> Path:
+    """A folder for this worker's exchange with its jobs, named after this process (which owns
+    it): a grader killed with SIGKILL cannot remove its own, so the next one removes every
+    folder whose owner is dead (they hold students' sources)."""
+    parent = Path(tempfile.gettempdir())
+    for stale in parent.glob(f"{EXCHANGE_PREFIX}*"):
+        owner = stale.name[len(EXCHANGE_PREFIX):].split("-")[0]
+        if owner.isdigit() and not _alive(int(owner)):
+            shutil.rmtree(stale, ignore_errors=True)  # our own files, one level deep
+    return Path(tempfile.mkdtemp(prefix=f"{EXCHANGE_PREFIX}{os.getpid()}-", dir=parent))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class _Capped:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import fcntl
 import functools
 import os
+import platform
 import shutil
 import site
 import subprocess
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import grader
 from grader.sandbox.devices import DevicePlan
+from grader.sandbox.syscalls import ARCHES
 
 UID_BASE = 61000
 UID_SLOTS = 1000
@@ -145,6 +147,14 @@ def plan_worker(
         if uid is not None
         else "submissions run as the grader's own user (not root: no uid separation)"
     )
+    guarded = [
+        "an audit hook refuses the submission frames, the collector's object lists, ctypes and "
+        "/proc/self/mem (the probes' state); the probe machinery is checked for changes after "
+        "every check",
+        *(["namespaces, mounts and chroot refused (seccomp)"] if platform.machine() in ARCHES else
+          ["WARNING: namespaces, mounts and chroot are not refused (no seccomp filter for "
+           f"{platform.machine()})"]),
+    ]  # fmt: skip
     if not bubblewrap_works():
         return SandboxPlan(
             argv=worker,
@@ -153,9 +163,10 @@ def plan_worker(
             isolation=[
                 "WARNING: bubblewrap is not available, so there is no network or filesystem "
                 "isolation: only process limits are in force (apt-get install bubblewrap)",
-                "a fresh process per submission, with wall-time, CPU, memory, process and "
+                "a fresh process per submission, with CPU-time, wall-time, memory, process and "
                 "file-size limits",
                 who,
+                *guarded,
             ],
         )
     argv = ["bwrap", "--die-with-parent", "--new-session", "--unshare-net", "--unshare-pid"]
@@ -195,9 +206,10 @@ def plan_worker(
             f"bubblewrap: no network, read-only system, {scratch}, own PID namespace",
             "only Python and the engine are mounted: the course, solutions/ and hidden checks "
             "are not visible",
-            "a fresh process per submission, with wall-time, CPU, memory, process and "
+            "a fresh process per submission, with CPU-time, wall-time, memory, process and "
             "file-size limits",
             who,
+            *guarded,
             *([f"devices passed through: {', '.join(devices.nodes)}"] if devices.nodes else []),
         ],
     )

@@ -11,20 +11,23 @@ import ctypes
 import gc
 import os
 import select
-import shutil
 import signal
 import sys
-import tempfile
 import time
 import traceback
-from pathlib import Path
 
 from grader.models import Job, JobEnd, WorkerInfo
 from grader.sandbox import child
+from grader.sandbox.guard import Snapshot
+from grader.sandbox.plan import SCRATCH_MB
+from grader.sandbox.scratch import drop_scratch, make_scratch, remove_tree
 
 POLL_S = 0.2
 SETUP_FAILED = 70  # the child's own code failed, not the submission's
 KILL_S = 10.0  # a fork bomb's processes take a while to die, each tearing down TF's memory
+WATCHER_NICE = -10  # the worker watches jobs that may keep hundreds of processes busy
+TICK_S = 1.0 / os.sysconf("SC_CLK_TCK")  # the unit of CPU times in /proc/PID/stat
+SLACK = 1 << 20  # free space in /tmp or /dev/shm that a job may leave used (the kernel's own)
 
 
 def main() -> None:
@@ -38,6 +41,10 @@ def main() -> None:
 
     device = _effective_device(os.environ.get("TF_GRADER_DEVICE", "cpu"))
     warm_up()
+    try:  # a watcher starved by what it watches kills late, and answers after the grader gave up
+        os.setpriority(os.PRIO_PROCESS, 0, WATCHER_NICE)
+    except OSError:
+        pass  # not root: the jobs share its priority
 
     info = WorkerInfo(
         python=sys.version.split()[0],
@@ -48,12 +55,17 @@ def main() -> None:
         uid=uid,
     )
     replies.write(info.model_dump_json() + "\n")
+    # what the probe machinery is, before any submission: every child compares against it (held
+    # here, not in a module, so that a submission cannot reach it and make it agree)
+    machinery = Snapshot.of_probe_machinery()
     for line in sys.stdin:
         try:
-            end = run_job(Job.model_validate_json(line), uid)
+            end = run_job(Job.model_validate_json(line), uid, machinery)
         except Exception as exc:  # a bug here must cost one job, not the warm worker
             end = JobEnd(events="", output_tail=f"worker error: {type(exc).__name__}: {exc}")
         replies.write(end.model_dump_json() + "\n")
+        if end.worker_retired:
+            sys.exit(0)  # the client starts a fresh worker for the next job
 
 
 def warm_up() -> None:
@@ -135,73 +147,97 @@ def _effective_device(asked: str) -> str:
     return "cpu" if asked == "auto" else "unavailable"
 
 
-def run_job(job: Job, uid: int | None) -> JobEnd:
+def run_job(job: Job, uid: int | None, machinery: Snapshot) -> JobEnd:
     """Fork the job's child and watch it. The job's files, events and printed output pass
     between the grader and the child only (see plan_worker): nothing of a submission enters
-    this process, whose memory every later child starts from."""
+    this process, whose memory every later child starts from.
+
+    Afterwards everything the job spawned is killed and everything it wrote removed; if that
+    fails (a process that would not die, a file that stays), the reply says the worker retires:
+    the next job must start on a clean worker."""
     child.prepare(job)
-    scratch = Path(tempfile.mkdtemp(prefix="job-", dir="/tmp" if _in_sandbox() else None))
-    before = _shared_entries()
+    # our own mount per job where we are root in our own sandbox: dropped whole afterwards
+    scratch, mounted = make_scratch("/tmp" if _in_sandbox() else None, SCRATCH_MB,
+                                    mount=_in_sandbox() and os.geteuid() == 0)
+    before = _shared_state()
     memory_base = _vm_size(os.getpid())
+    cpu_base = _reaped_cpu()
     start = time.monotonic()
     pid = os.fork()
     if pid == 0:  # the child never returns here
         try:
-            child.run(job, int(os.environ["TF_GRADER_EVENTS_FD"]), scratch, uid, memory_base)
+            child.run(job, int(os.environ["TF_GRADER_EVENTS_FD"]), scratch, uid, memory_base, machinery)
             os._exit(0)
         except BaseException:
             traceback.print_exc()  # onto the captured output, for the report
             os._exit(SETUP_FAILED)
-    timed_out, oom, status = _watch(pid, job, uid, start)
+    timed_out, oom, over_cpu, status = _watch(pid, job, uid, start, cpu_base)
     if status is None:
         os.kill(pid, signal.SIGKILL)
         _, status = os.waitpid(pid, 0)
-    _kill_job(pid, uid)
-    shutil.rmtree(scratch, ignore_errors=True)
+    left = _kill_job(pid, uid)
+    drop_scratch(scratch, mounted)
     _remove_new_entries(before)
     return JobEnd(
         exit_code=os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
         signal=os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
         timed_out=timed_out,
         out_of_memory=oom,
+        cpu_exceeded=over_cpu,
         seconds=time.monotonic() - start,
         scratch=str(scratch),
+        worker_retired=_not_clean(before, scratch, left),
     )
 
 
 SHARED_DIRS = ("/tmp", "/dev/shm")
 
 
-def _shared_entries() -> dict[str, set[str]]:
-    """What the sandbox's /tmp and /dev/shm hold now. They are this worker's own, and a job
-    that runs without a uid of its own (a grader that is not root) can write in them."""
+def _shared_state() -> dict[str, tuple[set[str], int]]:
+    """What the sandbox's /tmp and /dev/shm hold now, and their free bytes. They are this
+    worker's own, and a job that runs without a uid of its own (a grader that is not root) can
+    write in them."""
     if not _in_sandbox():
         return {}  # outside the sandbox they are the machine's, shared with everyone
-    return {d: set(os.listdir(d)) for d in SHARED_DIRS if os.path.isdir(d)}
+    return {d: (set(os.listdir(d)), _free(d)) for d in SHARED_DIRS if os.path.isdir(d)}
 
 
-def _remove_new_entries(before: dict[str, set[str]]) -> None:
+def _free(folder: str) -> int:
+    info = os.statvfs(folder)
+    return info.f_bavail * info.f_frsize
+
+
+def _remove_new_entries(before: dict[str, tuple[set[str], int]]) -> None:
     """Remove what the job left there, so that the next submission cannot read it."""
-    for folder, names in before.items():
+    for folder, (names, _) in before.items():
         for name in set(os.listdir(folder)) - names:
-            path = os.path.join(folder, name)
-            if os.path.isdir(path) and not os.path.islink(path):
-                shutil.rmtree(path, ignore_errors=True)
-            else:
-                try:
-                    os.unlink(path)
-                except OSError:
-                    pass
+            remove_tree(os.path.join(folder, name))
 
 
-def _watch(pid: int, job: Job, uid: int | None, start: float):  # noqa: ANN202
-    """Wait for the child to exit, run out of time or memory.
+def _not_clean(before: dict[str, tuple[set[str], int]], scratch, left: list[int]) -> str:  # noqa: ANN001
+    """Why this worker cannot serve another job after cleaning up, or "" if it can."""
+    if left:
+        return f"{len(left)} process(es) of the job would not die"
+    if os.path.lexists(scratch):
+        return f"the job's scratch folder {scratch} could not be removed"
+    for folder, (names, free) in before.items():
+        if set(os.listdir(folder)) != names:
+            return f"what the job left in {folder} could not be removed"
+        if _free(folder) < free - SLACK:
+            return f"{folder} did not get its free space back"
+    return ""
 
-    Memory is looked at every POLL_S: a PSS sum walks the page tables of a TensorFlow-sized
-    process (~15 ms), so it is only taken when the cheap RSS sum, which can only be larger, is
-    over the limit."""
+
+def _watch(pid: int, job: Job, uid: int | None, start: float, cpu_base: int):  # noqa: ANN202
+    """Wait for the child to exit, or for the job to run out of CPU time, wall time or memory.
+
+    CPU time is the job's own, summed over all its processes, so another job's load cannot use
+    it up; wall time is only a generous bound, for code that sleeps or blocks. Both, and memory,
+    are looked at every POLL_S: a PSS sum walks the page tables of a TensorFlow-sized process
+    (~15 ms), so it is only taken when the cheap RSS sum, which can only be larger, is over the
+    limit."""
     memory = (job.limits.memory_mb << 20) + _status_kb(os.getpid(), "VmRSS")
-    timed_out = oom = False
+    timed_out = oom = over_cpu = False
     status = None
     exited = os.pidfd_open(pid)  # readable once the child has exited
     try:
@@ -216,12 +252,52 @@ def _watch(pid: int, job: Job, uid: int | None, start: float):  # noqa: ANN202
                 break
             status = None
             pids = _job_pids(pid, uid)
-            if sum(map(_rss, pids)) > memory and sum(map(_pss, pids)) > memory:
+            if _reaped_cpu() - cpu_base + sum(map(_cpu_ticks, pids)) > job.limits.cpu_s / TICK_S:
+                over_cpu = True
+                break
+            if sum(map(_rss, pids)) > memory and _pss_over(pids, memory, start + job.limits.wall_s):
                 oom = True  # each process has its own RLIMIT_AS; together they can be over
                 break
     finally:
         os.close(exited)
-    return timed_out, oom, status
+    return timed_out, oom, over_cpu, status
+
+
+def _pss_over(pids: list[int], memory: int, deadline: float) -> bool:
+    """Whether the processes' PSS sum is over `memory`. Hundreds of forks of a TensorFlow-sized
+    process (a fork bomb) take seconds to sum: the sum stops at the job's wall-time deadline,
+    so that the watcher keeps its own."""
+    total = 0
+    for pid in pids:
+        total += _pss(pid)
+        if total > memory:
+            return True
+        if time.monotonic() > deadline:
+            return False
+    return False
+
+
+def _cpu_ticks(pid: int) -> int:
+    """CPU time of a process and of the children it has reaped, in clock ticks (zombies too)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return sum(int(n) for n in fields[11:15])  # utime, stime, cutime, cstime
+
+
+def _reaped_cpu() -> int:
+    """CPU time of dead processes that our PID namespace's init reaped (a job's orphans):
+    their time is gone from every live process's count but added to init's."""
+    if not _in_sandbox():
+        return 0  # orphans go to the machine's init: RLIMIT_CPU per process is the bound there
+    try:
+        with open("/proc/1/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[13]) + int(fields[14])  # cutime, cstime
 
 
 def _in_sandbox() -> bool:
@@ -247,19 +323,22 @@ def _job_pids(pid: int, uid: int | None) -> list[int]:
     return found
 
 
-def _kill_job(pid: int, uid: int | None) -> None:
-    """SIGKILL what is left of the job (its child already reaped): daemons, fork bombs."""
+def _kill_job(pid: int, uid: int | None) -> list[int]:
+    """SIGKILL what is left of the job (its child already reaped): daemons, fork bombs.
+    Returns the processes still alive after KILL_S (none, normally)."""
     deadline = time.monotonic() + KILL_S
+    pids = []
     while time.monotonic() < deadline:
         pids = [p for p in _job_pids(pid, uid) if not _is_zombie(p)]
         if not pids:
-            return
+            return []
         for p in pids:
             try:
                 os.kill(p, signal.SIGKILL)
             except OSError:
                 pass
         time.sleep(0.02)  # orphans go to the namespace's init, which reaps them
+    return pids
 
 
 def _is_zombie(pid: int) -> bool:

@@ -1,0 +1,74 @@
+"""What one job leaves never reaches the next: cleanup a job cannot defeat, a worker that cannot
+clean up retires, and the exchange folders of a grader killed with SIGKILL are removed."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from grader.render import submission_text
+from grader.sandbox.client import EXCHANGE_PREFIX, _exchange_folder
+from grader.sandbox.scratch import remove_tree
+from grader.session import Session
+from grader.submission import Submission
+
+from conftest import TEST_LIMITS
+
+
+def test_remove_tree_removes_a_chain_deeper_than_recursion_and_path_limits(tmp_path) -> None:
+    """3,000 levels: past Python's recursion limit and, at 6,000 characters, past PATH_MAX."""
+    top = tmp_path / "chain"
+    top.mkdir()
+    fd = os.open(top, os.O_RDONLY | os.O_DIRECTORY)
+    for _ in range(3000):
+        os.mkdir("d", dir_fd=fd)
+        below = os.open("d", os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+        os.close(fd)
+        fd = below
+    os.close(os.open("bottom", os.O_WRONLY | os.O_CREAT, dir_fd=fd))
+    os.chmod(".", 0, dir_fd=fd)  # a folder the job made unreadable
+    os.close(fd)
+    remove_tree(str(top))
+    assert not top.exists()
+
+
+def test_a_worker_that_cannot_clean_up_retires_and_the_next_job_runs_on_a_fresh_one(course, monkeypatch) -> None:
+    """Without uid separation a job can write in the sandbox's /tmp, and leave there a file no one
+    may remove (immutable): the worker says it cannot serve again and exits, the client starts a
+    fresh one, and the next job finds nothing of it."""
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)  # the grader as an ordinary user: no uid slot
+    chapter = course.chapter("chapter1")
+    solution = (chapter.solution_dir / "fundamentals.py").read_text()
+    stuck = solution + (
+        "\nimport subprocess\nopen('/tmp/stuck', 'w').write('my answers')\n"
+        "subprocess.run(['chattr', '+i', '/tmp/stuck'], check=True)\n"
+    )
+    look = solution + "\nimport os\nprint('seen:', os.path.exists('/tmp/stuck'))\n"
+    with Session(course, limits=TEST_LIMITS) as session:
+        session.reference(chapter)
+        first = session.worker._proc.pid
+        assert session.grade(chapter, Submission("stuck", stuck)).score == 20
+        result = session.grade(chapter, Submission("looks", look))
+        assert session.worker._proc.pid != first, "the worker was not replaced"
+    assert "seen: False" in result.output_tail, submission_text(result, title="", hidden_exist=True)
+    assert result.score == result.max_score
+
+
+def test_exchange_folders_of_a_dead_grader_are_removed(tmp_path, monkeypatch) -> None:
+    """They hold students' sources; a grader killed with SIGKILL cannot remove its own."""
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True).stdout.strip()  # fmt: skip
+    stale = tmp_path / f"{EXCHANGE_PREFIX}{dead}-abc"
+    stale.mkdir()
+    (stale / "job.in").write_text("a student's source")
+    alive = tmp_path / f"{EXCHANGE_PREFIX}{os.getppid()}-def"  # its grader still runs
+    alive.mkdir()
+    mine = _exchange_folder()
+    assert not stale.exists()
+    assert alive.exists()
+    assert mine.parent == tmp_path and mine.name.startswith(f"{EXCHANGE_PREFIX}{os.getpid()}-")
