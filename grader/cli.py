@@ -19,7 +19,7 @@ from grader.judges import reference_problem
 from grader.locate import Work, only, task_checks, work_to_grade
 from grader.models import SubmissionResult
 from grader.sandbox.devices import DEVICES
-from grader.render import Progress, _shown, batch_table
+from grader.render import Progress, _shown, batch_table, submission_text
 from grader.notebook import exercise_notebook, write_notebook
 from grader.platforms.classroom import WORKFLOW_PATH, report as classroom_report, workflow as classroom_workflow
 from grader.platforms.gradescope import AutograderConfig, Visibility, write_autograder
