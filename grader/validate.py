@@ -203,7 +203,9 @@ def validate(
             while emitted < len(order) and order[emitted] in verdicts:
                 on_verdict(verdicts[order[emitted]])
                 emitted += 1
-    finally:
+    finally:  # on an error, the workers stop after their current job
+        while not todo.empty():
+            todo.get_nowait()
         for _ in threads:
             todo.put(None)
     return [verdicts[key] for key in order]
