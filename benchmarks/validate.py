@@ -31,7 +31,8 @@ def run(jobs: int, chapters: list[str]) -> tuple[float, str]:
                           cwd=ROOT, capture_output=True, text=True, env={"PYTHONPATH": str(ROOT)})  # fmt: skip
     wall = time.monotonic() - start
     lines = (done.stdout or done.stderr).strip().splitlines()
-    return wall, lines[-1] if lines else f"exit {done.returncode}"
+    failed = [line for line in lines if line.startswith(("FAIL", "\x1b[31mFAIL"))]
+    return wall, "\n".join([lines[-1] if lines else f"exit {done.returncode}", *failed])
 
 
 def main() -> int:
