@@ -29,7 +29,7 @@ from grader.release import write_release
 from grader.session import Session
 from grader.submission import read_submission
 from grader.terminal import echo_check, spinner, watching
-from grader.validate import validate_chapter, verdicts_json
+from grader.validate import Verdict, validate, verdicts_json
 
 
 def _one_line_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -307,24 +307,27 @@ def list_cmd(course: Path | None) -> None:
 @main.command("validate")
 @click.argument("chapters", nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="Print the verdicts as JSON.")
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Warm workers grading side by side (each imports TensorFlow once, ~500 MB).")
 @seed_option
 @course_option
 @_one_line_errors
-def validate_cmd(chapters: tuple[str, ...], as_json: bool, seed: int, course: Path | None) -> None:
-    """Check the course: every reference solution scores full marks, every stub zero, and every
-    planted mistake loses the points it should (under a --seed other than the default, it need
-    only lose points). Exit 1 if any does not."""
+def validate_cmd(chapters: tuple[str, ...], as_json: bool, jobs: int, seed: int, course: Path | None) -> None:
+    """Check the course: every reference solution and every alternative (a correct solution in
+    another style) scores full marks, every stub zero, and every planted mistake loses the points
+    it should (under a --seed other than the default, it need only lose points). Exit 1 if any
+    does not."""
     the_course = _course(course)
     chosen = [the_course.chapter(n) for n in chapters] or list(the_course.chapters.values())
-    verdicts = []
-    with Session(the_course, seed=seed) as session:
-        for chap in chosen:
-            for v in validate_chapter(session, chap):
-                verdicts.append(v)
-                if not as_json:
-                    mark = click.style("ok  ", fg="green") if v.ok else click.style("FAIL", fg="red")
-                    line = f"{mark} {v.chapter} {v.case}: {v.score:g}/{v.max_score:g}"
-                    click.echo(line + (f"  {v.problem}" if v.problem else ""))
+
+    def show(v: Verdict) -> None:
+        if not as_json:
+            mark = click.style("ok  ", fg="green") if v.ok else click.style("FAIL", fg="red")
+            line = f"{mark} {v.chapter} {v.case}: {v.score:g}/{v.max_score:g}"
+            click.echo(line + (f"  {v.problem}" if v.problem else ""))
+
+    with Session(the_course, seed=seed, jobs=jobs) as session:
+        verdicts = validate(session, chosen, on_verdict=show)
     if as_json:
         click.echo(verdicts_json(verdicts))
     failed = [v for v in verdicts if not v.ok]

@@ -2,30 +2,39 @@
 
 For every chapter: the reference solution scores full marks, the untouched stub scores zero, and
 every planted mistake (`solutions/chapterN/mutants/*.json`) loses the points of exactly the checks
-it names, with the feedback it names; and the recorded observations a student's copy is judged
+it names, with the feedback it names; every alternative (`solutions/chapterN/alternatives/*.py`,
+a correct solution written in another style than the reference's) scores full marks; and the recorded observations a student's copy is judged
 against (`exercises/chapterN/expected.json`) are still what the reference does.
 
 Which checks a planted mistake loses, and in what words, depends on the inputs drawn, so it is
 pinned at the default seed. Under another `--seed` (a term's own), a planted mistake must still
-lose points, and the reference and the stub are held to full marks and zero as always.
+lose points, and the reference, the alternatives and the stub are held to full marks and zero as
+always. With several warm workers (`Session(jobs=N)`) the submissions are graded side by side.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+import queue
+import threading
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from pydantic import Field, ValidationError
 
 from grader.course import Chapter
 from grader.errors import BadInput
 from grader.grading import DEFAULT_SEED, reference_observations
-from grader.models import Model, SubmissionResult
+from grader.models import Model, Observation, SubmissionResult
 from grader.recorded import load_recording, recorded_path, staleness
+from grader.sandbox.client import Worker
 from grader.session import Session
 from grader.submission import Submission
 
 MUTANTS_DIR = "mutants"
+ALTERNATIVES_DIR = "alternatives"
 
 
 class Mutant(Model):
@@ -88,40 +97,134 @@ def judge_mutant(result: SubmissionResult, mutant: Mutant, seed: int) -> str | N
     return None
 
 
-def validate_chapter(session: Session, chapter: Chapter) -> list[Verdict]:
+def alternatives(chapter: Chapter) -> list[Path]:
+    if chapter.solution_dir is None:
+        return []
+    return sorted((chapter.solution_dir / ALTERNATIVES_DIR).glob("*.py"))
+
+
+def judge_alternative(result: SubmissionResult) -> str | None:
+    """None if a correct solution in another style scored full marks, else what it lost."""
+    failing = [f"{c.name}: {c.feedback[:1]}" for c in result.checks if c.score < c.points]
+    if failing:
+        return f"not full marks: {failing}"
+    return None if result.status == "completed" else f"status {result.status}: {result.messages[:1]}"
+
+
+@dataclass(frozen=True)
+class Trial:
+    """One submission `grade validate` grades, and how its result is judged."""
+
+    chapter: Chapter
+    case: str
+    source: str
+    judge: Callable[[SubmissionResult], str | None]
+
+
+def trials(chapter: Chapter, seed: int) -> list[Trial]:
+    """The reference, the stub, each planted mistake and each alternative of a chapter."""
     if chapter.solution_dir is None:
         raise BadInput(f"{chapter.name}: validate needs solutions/{chapter.name}/")
     solution = (chapter.solution_dir / chapter.module_file).read_text()
     stub = (chapter.exercise_dir / chapter.module_file).read_text()
-    verdicts = []
 
-    def verdict(case: str, result: SubmissionResult, problem: str | None) -> None:
-        verdicts.append(Verdict(chapter=chapter.name, case=case, ok=problem is None,
-                                score=result.score, max_score=result.max_score, problem=problem))
+    def stub_judge(result: SubmissionResult) -> str | None:
+        scoring = [c.name for c in result.checks if c.score > 0]
+        return f"scores points on {scoring}" if scoring else None
 
-    result = session.grade(chapter, Submission(f"solutions/{chapter.name}", solution))
-    failing = [f"{c.name}: {c.feedback[:1]}" for c in result.checks if c.score < c.points]
-    verdict("reference solution", result, f"not full marks: {failing}" if failing else None)
-    result = session.grade(chapter, Submission(f"exercises/{chapter.name}", stub))
-    scoring = [c.name for c in result.checks if c.score > 0]
-    verdict("stub", result, f"scores points on {scoring}" if scoring else None)
+    found = [Trial(chapter, "reference solution", solution, judge_alternative),
+             Trial(chapter, "stub", stub, stub_judge)]  # fmt: skip
     for path in mutants(chapter):
         mutant = load_mutant(path)
-        source = mutate(solution, mutant, path.stem)
-        result = session.grade(chapter, Submission(f"mutant {path.stem}", source))
-        verdict(f"mutant {path.stem}", result, judge_mutant(result, mutant, session.seed))
-    verdicts.append(recording_verdict(session, chapter))
-    return verdicts
+        found.append(Trial(chapter, f"mutant {path.stem}", mutate(solution, mutant, path.stem),
+                           functools.partial(judge_mutant, mutant=mutant, seed=seed)))  # fmt: skip
+    for path in alternatives(chapter):
+        found.append(Trial(chapter, f"alternative:{path.stem}", path.read_text(), judge_alternative))
+    return found
 
 
-def recording_verdict(session: Session, chapter: Chapter) -> Verdict:
+def validate(
+    session: Session, chapters: list[Chapter], on_verdict: Callable[[Verdict], None] = lambda v: None
+) -> list[Verdict]:
+    """Every trial of every chapter, then each chapter's recorded observations, on all of the
+    session's warm workers side by side. A chapter's reference is observed first (its trials are
+    judged against it); verdicts come back, and go to `on_verdict`, in the order of `trials`."""
+    planned = {chap.name: trials(chap, session.seed) for chap in chapters}  # bad mutants fail here
+    order = [(chap.name, i) for chap in chapters for i in range(len(planned[chap.name]) + 1)]
+    references: dict[str, dict[str, Observation]] = {}
+    todo: queue.Queue[Callable[[Worker], list[tuple[tuple[str, int], Verdict]]]] = queue.Queue()
+    done: queue.Queue[list[tuple[tuple[str, int], Verdict]] | BaseException] = queue.Queue()
+
+    def observe_reference(chap: Chapter) -> Callable[[Worker], list]:
+        def run(worker: Worker) -> list:
+            references[chap.name] = reference_observations(chap, worker, seed=session.seed, limits=session.limits)
+            for i, trial in enumerate(planned[chap.name]):
+                todo.put(functools.partial(grade_trial, trial, (chap.name, i)))
+            todo.put(functools.partial(check_recording, chap))
+            return []
+
+        return run
+
+    def grade_trial(trial: Trial, key: tuple[str, int], worker: Worker) -> list:
+        result = session.grade(trial.chapter, Submission(trial.case, trial.source), worker=worker,
+                               reference=references[trial.chapter.name])  # fmt: skip
+        problem = trial.judge(result)
+        return [(key, Verdict(chapter=trial.chapter.name, case=trial.case, ok=problem is None,
+                              score=result.score, max_score=result.max_score, problem=problem))]  # fmt: skip
+
+    def check_recording(chap: Chapter, worker: Worker) -> list:
+        key = (chap.name, len(planned[chap.name]))
+        return [(key, recording_verdict(session, chap, worker, references[chap.name]))]
+
+    def drain(worker: Worker) -> None:
+        while True:
+            task = todo.get()
+            if task is None:
+                return
+            try:
+                done.put(task(worker))
+            except BaseException as exc:  # noqa: BLE001  the main thread raises it
+                done.put(exc)
+
+    for chap in chapters:
+        todo.put(observe_reference(chap))
+    threads = [threading.Thread(target=drain, args=(w,), daemon=True) for w in session.workers]
+    for t in threads:
+        t.start()
+    verdicts: dict[tuple[str, int], Verdict] = {}
+    emitted = 0
+    pending = len(chapters) * 2 + sum(len(t) for t in planned.values())  # references, recordings, trials
+    try:
+        for _ in range(pending):
+            item = done.get()
+            if isinstance(item, BaseException):
+                raise item
+            verdicts.update(item)
+            while emitted < len(order) and order[emitted] in verdicts:
+                on_verdict(verdicts[order[emitted]])
+                emitted += 1
+    finally:  # on an error, the workers stop after their current job
+        while not todo.empty():
+            todo.get_nowait()
+        for _ in threads:
+            todo.put(None)
+    return [verdicts[key] for key in order]
+
+
+def validate_chapter(session: Session, chapter: Chapter) -> list[Verdict]:
+    return validate(session, [chapter])
+
+
+def recording_verdict(
+    session: Session, chapter: Chapter, worker: Worker, reference: dict[str, Observation]
+) -> Verdict:
     """The recorded observations a student's copy is judged against are those the reference
-    makes now (observed at the recording's seed)."""
+    makes now (observed at the recording's seed; `reference`: observed at the session's)."""
     seed = session.seed
     if recorded_path(chapter).is_file():
         seed = load_recording(chapter).seed
-    live = session.reference(chapter) if seed == session.seed else reference_observations(
-        chapter, session.worker, seed=seed, limits=session.limits
+    live = reference if seed == session.seed else reference_observations(
+        chapter, worker, seed=seed, limits=session.limits
     )
     matching, total, problem = staleness(chapter, live)
     return Verdict(chapter=chapter.name, case="recorded observations", ok=problem is None,

@@ -1,21 +1,26 @@
 """Every chapter proves its checks: the reference solution scores full marks, the untouched stub
-scores zero, and each planted mistake in solutions/chapterN/mutants/ loses exactly the points of
-the checks it names, with the feedback it names. Adding a chapter or a mutant adds tests here."""
+scores zero, each planted mistake in solutions/chapterN/mutants/ loses exactly the points of
+the checks it names, with the feedback it names, and each alternative in
+solutions/chapterN/alternatives/ (a correct solution in another style) scores full marks. Adding
+a chapter, a mutant or an alternative adds tests here."""
 
 from __future__ import annotations
+
+import shutil
 
 import pytest
 
 from grader.course import Course
 from grader.session import Session
 from grader.submission import Submission
-from grader.validate import judge_mutant, load_mutant, mutants, mutate, validate_chapter
+from grader.validate import alternatives, judge_mutant, load_mutant, mutants, mutate, validate, validate_chapter
 
 from conftest import ROOT
 
 COURSE = Course(ROOT)
 CHAPTERS = list(COURSE.chapters.values())
 MUTANTS = [(c, p) for c in CHAPTERS for p in mutants(c)]
+ALTERNATIVES = [(c, p) for c in CHAPTERS for p in alternatives(c)]
 
 
 def _grade(session, chapter, source: str, label: str):
@@ -45,6 +50,15 @@ def test_planted_mistake_loses_its_points(chapter, path, session) -> None:
     result = _grade(session, chapter, source, path.stem)
     assert judge_mutant(result, mutant, session.seed) is None, judge_mutant(result, mutant, session.seed)
     assert 0 < result.score < result.max_score
+
+
+@pytest.mark.parametrize("chapter,path", ALTERNATIVES, ids=[f"{c.name}-{p.stem}" for c, p in ALTERNATIVES])
+def test_alternative_scores_full_marks(chapter, path, session) -> None:
+    """A correct solution in another style than the reference's earns every point."""
+    result = _grade(session, chapter, path.read_text(), path.stem)
+    lost = {c.name: c.feedback for c in result.checks if c.score < c.points}
+    assert not lost
+    assert result.status == "completed", result.messages
 
 
 def test_same_submission_same_score(session, course) -> None:
@@ -85,3 +99,29 @@ def test_chapter1_validates_under_another_seed(course) -> None:
     with Session(course, seed=3) as session:
         verdicts = validate_chapter(session, course.chapter("chapter1"))
     assert all(v.ok for v in verdicts), [v.problem for v in verdicts if not v.ok]
+
+
+def test_validate_holds_alternatives_to_full_marks_on_two_workers(tmp_path) -> None:
+    """`grade validate` grades each alternative beside the mutants, on every warm worker, and
+    a wrong one fails as `alternative:<stem>`; verdicts come in the order of the trials, one
+    Verdict per alternative, under any seed."""
+    for part in ("exercises/chapter1", "solutions/chapter1"):
+        shutil.copytree(ROOT / part, tmp_path / part, ignore=shutil.ignore_patterns("__pycache__", "alternatives"))
+    solution = (ROOT / "solutions/chapter1/fundamentals.py").read_text()
+    folder = tmp_path / "solutions/chapter1/alternatives"
+    folder.mkdir()
+    (folder / "commented.py").write_text("# the reference, with a comment\n" + solution)
+    (folder / "off_by_one.py").write_text(solution + "\n\n_dense = dense_params\n\n\ndef dense_params(*a, **k):\n"
+                                          "    return _dense(*a, **k) + 1\n")
+    course = Course(tmp_path)
+    seen = []
+    with Session(course, seed=11, jobs=2) as session:
+        verdicts = validate(session, [course.chapter("chapter1")], on_verdict=seen.append)
+    assert seen == verdicts
+    by_case = {v.case: v for v in verdicts}
+    assert [v.case for v in verdicts][-3:] == ["alternative:commented", "alternative:off_by_one",
+                                               "recorded observations"]
+    assert by_case["alternative:commented"].ok, by_case["alternative:commented"].problem
+    wrong = by_case["alternative:off_by_one"]
+    assert not wrong.ok and "not full marks" in wrong.problem and "dense_params" in wrong.problem
+    assert [v.case for v in verdicts if not v.ok] == ["alternative:off_by_one"]

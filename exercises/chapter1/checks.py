@@ -112,6 +112,12 @@ SMALL_CNN = [
     {"type": "Flatten"},
     {"type": "Dense", "units": 10},
 ]
+OVERLAPPING_POOL = [
+    {"type": "Conv2D", "filters": 4, "kernel_size": 3, "padding": "same"},
+    {"type": "MaxPooling2D", "pool_size": 3, "strides": 2, "padding": "same"},
+    {"type": "Flatten"},
+    {"type": "Dense", "units": 5},
+]
 
 
 @check(points=2, compare=exact(), forbid=NO_KERAS_COUNTING, reference="oracle")
@@ -119,23 +125,25 @@ def model_params(sub, ctx):
     "Total, trainable and non-trainable parameters of a Sequential model given as layer specs."
     for shape, layers, name in [((32, 32, 3), NOTES_MODEL, "the notes' CNN"),
                                 ((20,), NORMALISED_MLP, "an MLP with BatchNormalization"),
-                                ((16, 16, 3), SMALL_CNN, "a CNN with BatchNormalization")]:
+                                ((16, 16, 3), SMALL_CNN, "a CNN with BatchNormalization"),
+                                ((20, 20, 3), OVERLAPPING_POOL, "a CNN whose pooling has its own strides and padding")]:
         ctx.case(f"model_params({shape}, <{name}>)", sub.model_params, shape, [dict(l) for l in layers])
 
 
-def _activation_inputs(ctx):
-    yield "z=0.0", 0.0
+def _activation_inputs(ctx, scalar=True):
+    if scalar:  # elementwise functions take a lone number too; softmax needs an axis
+        yield "z=0.0", 0.0
     yield "z=[-2, -0.5, 0, 0.5, 2]", [-2.0, -0.5, 0.0, 0.5, 2.0]
     for _ in range(2):
         shape = _shape(ctx.rng, rank=2, low=2, high=7)
         yield f"z of shape {shape}", (ctx.rng.normal(size=shape) * 3).astype("float32")
 
 
-def _activation_check(name):
+def _activation_check(name, scalar=True):
     def probe(sub, ctx):
         import numpy as np
 
-        for label, z in _activation_inputs(ctx):
+        for label, z in _activation_inputs(ctx, scalar):
             ctx.case(f"{name}({label})", getattr(sub, name), np.asarray(z, dtype="float32"))
 
     return probe
@@ -162,7 +170,7 @@ def tanh_via_sigmoid(sub, ctx):
 @check(points=1, compare=close(rtol=1e-5, atol=1e-6), reference="oracle")
 def softmax(sub, ctx):
     "Softmax over the last axis: positive values that sum to 1."
-    _activation_check("softmax")(sub, ctx)
+    _activation_check("softmax", scalar=False)(sub, ctx)
 
 
 @check(points=2, compare=close(rtol=1e-4, atol=1e-5), reference="oracle",

@@ -4,7 +4,10 @@ and compile / fit / evaluate.
 Models are judged by what they do: the probe builds the student's model, copies the same
 deterministic weights into it as into the reference model (a weight's values depend only on its
 shape, so the order in which layers were created does not matter), and compares parameter
-counts, layer output shapes and predictions. Losses are judged by a short real `fit`.
+counts, the output shapes of the layers with weights (seen by calling the model on real inputs,
+so `Dense` then a separate `ReLU()` and a subclassed `call` using `tf.nn` are the same network)
+and predictions. Losses are judged by a short real `fit` and on the model's outputs handed over
+as plain numbers.
 """
 
 from grader.checks import ChapterSpec, check
@@ -79,15 +82,55 @@ def _kind(model):
     return type(model).__name__
 
 
-def _layer_shapes(model, n_features):
-    """Output shape of every layer without the batch axis, in the order data flows through."""
-    import keras
+class GraderFault(Exception):
+    """A helper of the probe itself failed: the grader's error, never the student's."""
 
-    if _kind(model) == "a subclass of keras.Model":  # trace call() to see its layers
-        inputs = keras.Input(shape=(n_features,))
-        model = keras.Model(inputs, model.call(inputs))
-    return [list(layer.output.shape)[1:] for layer in model.layers
-            if not isinstance(layer, keras.layers.InputLayer)]
+
+class _ours:
+    """`with _ours("what"):` around the probe's own bookkeeping: if it fails, the case says it
+    is the grader's error, not the student's."""
+
+    def __init__(self, what):
+        self.what = what
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        if exc is not None and isinstance(exc, Exception) and not isinstance(exc, GraderFault):
+            raise GraderFault(f"the grader's own probe failed while {self.what} ({type(exc).__name__}: "
+                              f"{exc}); this is the grader's error, not yours: tell your instructor") from exc
+        return False
+
+
+def _layer_shapes(model, x):
+    """Output shape of every layer that holds weights, without the batch axis, in the order data
+    flows through them when the model is called on the real inputs `x` (not traced: a
+    subclassed model's `call` may use TensorFlow functions that symbolic inputs refuse). Layers
+    without weights (a separate ReLU or Activation layer) change no shape and are left out."""
+    seen = []
+    leaves = [layer for layer in model._flatten_layers(include_self=False) if layer.weights and not layer._layers]
+
+    def watch(layer):
+        original = layer.call
+
+        def call(*args, **kwargs):
+            out = original(*args, **kwargs)
+            seen.append(list(out.shape)[1:])
+            return out
+
+        return call
+
+    with _ours("watching the layers' outputs"):
+        for layer in leaves:
+            object.__setattr__(layer, "call", watch(layer))
+    try:
+        model(x)
+    finally:
+        with _ours("putting the layers back"):
+            for layer in leaves:
+                object.__delattr__(layer, "call")
+    return seen
 
 
 def _observe_model(ctx, label, build, x, base, shapes=True, kind=True):
@@ -113,8 +156,8 @@ def _observe_model(ctx, label, build, x, base, shapes=True, kind=True):
         ctx.case(f"{label}: kind of model", lambda: _kind(make()))
     ctx.case(f"{label}: count_params()", lambda: make().count_params())
     if shapes:
-        ctx.case(f"{label}: layer output shapes (batch axis left out)",
-                 lambda: _layer_shapes(make(), x.shape[1]))
+        ctx.case(f"{label}: output shapes of the layers with weights, in order (batch axis left out)",
+                 lambda: _layer_shapes(make(), x))
     ctx.case(f"{label}: output on {x.shape[0]} fixed inputs, reference weights copied in",
              lambda: make()(x))
 
@@ -260,13 +303,22 @@ def _classifier(n_features, n_classes, last_activation, base):
 def _fit_compiled(sub, x, y, last_activation, learning_rate, base, epochs=2, n_classes=None):
     """Compile with the student's choice, then a short fit done by the probe. `n_classes`
     defaults to what the labels show."""
+    import keras
+    import numpy as np
+
     _quiet_retracing()
     if n_classes is None:
         n_classes = int(y.max()) + 1 if y.ndim == 1 else y.shape[1]
     model = _classifier(x.shape[1], n_classes, last_activation, base)
-    sub.compile_classifier(model, y, last_activation, learning_rate)
+    returned = sub.compile_classifier(model, y, last_activation, learning_rate)
+    # Keras quietly takes the logits back from a softmax layer's output, which hides a loss told
+    # the wrong kind of output in fit: the same outputs as plain numbers show what it was told.
+    outputs = keras.ops.convert_to_tensor(np.asarray(model(x[:16])))
+    plain = float(model.compute_loss(x=x[:16], y=y[:16], y_pred=outputs))
     history = model.fit(x, y, epochs=epochs, batch_size=16, shuffle=False, verbose=0).history
     return {
+        "returns the model": returned is model,
+        "loss of the model's outputs handed over as plain numbers": plain,
         "loss per epoch": history.get("loss"),
         "metrics per epoch": [history[k] for k in history if k != "loss"],
     }
@@ -296,7 +348,13 @@ def fit_and_evaluate(sub, ctx):
 
 
 def _fit_and_evaluate_case(sub, ctx, base, n_train, n_test, n_features, n_classes, epochs, batch_size):
-    """One case of the student's fit_and_evaluate on a classifier the probe compiled itself."""
+    """One case of the student's fit_and_evaluate on a classifier the probe compiled itself, and
+    whether it printed Keras' progress (the task says it must not; verbose=0)."""
+    import contextlib
+    import io
+    import re
+    import sys
+
     import keras
 
     _quiet_retracing()
@@ -308,5 +366,22 @@ def _fit_and_evaluate_case(sub, ctx, base, n_train, n_test, n_features, n_classe
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     label = (f"fit_and_evaluate(model, {n_train} training and {n_test} test samples, "
              f"epochs={epochs}, batch_size={batch_size})")
-    ctx.case(label, sub.fit_and_evaluate, model, x_train, y_train, x_test, y_test,
-             epochs, batch_size)
+    printed = io.StringIO()
+    finished = []
+
+    def run():
+        try:
+            with contextlib.redirect_stdout(printed):
+                result = sub.fit_and_evaluate(model, x_train, y_train, x_test, y_test, epochs, batch_size)
+        finally:
+            sys.stdout.write(printed.getvalue())  # what the student printed still reaches them
+        finished.append(True)
+        return result
+
+    def prints_progress():
+        if not finished:
+            raise RuntimeError("fit_and_evaluate did not return, so what it prints could not be judged")
+        return bool(re.search(r"Epoch \d+/\d+", printed.getvalue()))
+
+    ctx.case(label, run)
+    ctx.case(f"{label}: prints Keras' training progress ('Epoch 1/{epochs}' lines)", prints_progress)

@@ -256,11 +256,12 @@ def topk_reset(sub, ctx):
 
 @check(points=1, compare=SAME, forbid=TOPK_BUILTINS, reference="oracle")
 def topk_config(sub, ctx):
-    "get_config() holds k, sparse and name; from_config(get_config()) rebuilds the same metric."
+    "get_config() holds k, sparse and name; from_config(get_config()) rebuilds the same metric; the default name."
     for kwargs in [{"k": 2, "sparse": False, "name": "top2"}, {"k": 3, "sparse": True, "name": "sparse_top3"}]:
         batches = _topk_batches(ctx.rng, [7, 6], 6, sparse=kwargs["sparse"])
         args = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
         _round_trip(ctx, f"TopKAccuracy({args})", sub.TopKAccuracy, kwargs, ["k", "sparse", "name"], batches)
+    ctx.case("TopKAccuracy().name (the default name the task gives)", lambda: sub.TopKAccuracy().name)
 
 
 @check(points=2, compare=SAME, forbid=TOPK_BUILTINS, reference="oracle")
@@ -315,6 +316,7 @@ def binary_reset_config(sub, ctx):
         batches = _binary_batches(ctx.rng, [9, 7], 0.625)
         _round_trip(ctx, f"{name}(threshold=0.625, name={kwargs['name']!r})", cls, kwargs,
                     ["threshold", "name"], batches)
+        ctx.case(f"{name}().name (the default name the task gives)", lambda c=cls: c().name)
 
 
 @check(points=2, compare=SAME, forbid=BINARY_BUILTINS, reference="oracle")
