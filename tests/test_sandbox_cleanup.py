@@ -72,3 +72,16 @@ def test_exchange_folders_of_a_dead_grader_are_removed(tmp_path, monkeypatch) ->
     assert not stale.exists()
     assert alive.exists()
     assert mine.parent == tmp_path and mine.name.startswith(f"{EXCHANGE_PREFIX}{os.getpid()}-")
+
+
+def test_a_job_that_leaves_nothing_keeps_the_warm_worker(session, course) -> None:
+    """Retiring is for jobs that defeat the cleanup: after clean jobs the same warm worker (and
+    its one TensorFlow import) serves the next. The job's own scratch, made and dropped by the
+    worker, is not something the job left behind."""
+    chapter = course.chapter("chapter1")
+    solution = (chapter.solution_dir / chapter.module_file).read_text()
+    session.grade(chapter, Submission("first", solution))
+    warm = session.worker._proc.pid
+    for n in range(2):
+        assert session.grade(chapter, Submission(f"next{n}", solution)).score == 20
+    assert session.worker._proc.pid == warm, "the worker was restarted after a clean job"

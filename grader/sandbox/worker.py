@@ -156,10 +156,10 @@ def run_job(job: Job, uid: int | None, machinery: Snapshot) -> JobEnd:
     fails (a process that would not die, a file that stays), the reply says the worker retires:
     the next job must start on a clean worker."""
     child.prepare(job)
+    before = _shared_state()  # before the scratch is made: it is gone again when the job is
     # our own mount per job where we are root in our own sandbox: dropped whole afterwards
     scratch, mounted = make_scratch("/tmp" if _in_sandbox() else None, SCRATCH_MB,
                                     mount=_in_sandbox() and os.geteuid() == 0)
-    before = _shared_state()
     memory_base = _vm_size(os.getpid())
     cpu_base = _reaped_cpu()
     start = time.monotonic()
