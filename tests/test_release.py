@@ -114,7 +114,7 @@ def test_the_release_refuses_a_non_empty_folder_and_a_stale_recording(tmp_path) 
 def test_a_release_would_stop_on_a_solution_copied_into_exercises(tmp_path) -> None:
     course = _small_course(tmp_path / "course")
     shutil.copy2(course.root / "solutions/chapter1/oracle.py", course.root / "exercises/chapter1/helper.py")
-    with pytest.raises(BadInput, match="exercises/chapter1/helper.py contains the text of solutions/chapter1/oracle.py"):
+    with pytest.raises(BadInput, match="exercises/chapter1/helper.py contains the text of solutions/chapter1/"):
         write_release(course, tmp_path / "out")
 
 
