@@ -39,7 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from grader.bans import Ban, as_bans, watching
 from grader.judges import Compare, exact
-from grader.models import Case, Observation
+from grader.models import CALLED_FROM, Case, Observation
 
 class CheckTimeout(BaseException):
     """Raised by the sandbox's alarm; a BaseException so `except Exception` in a submission
@@ -204,6 +204,12 @@ class ProbeContext:
         self.cases.append(Case(label=self._unique(label), value=plain))
         return value
 
+    def show_over(self, image: Any) -> None:
+        """The input the last case explains (a Grad-CAM's image): its picture is drawn over it.
+        Kept apart from the value, so it is never judged; three decimals are plenty to draw."""
+        shown = np.round(np.asarray(image, dtype=float), 3)
+        self.cases[-1] = self.cases[-1].model_copy(update={"image": to_plain(shown)})
+
     def record(self, label: str, value: Any) -> None:
         """Record a value the probe computed itself (e.g. the output of a model it built)."""
         self.cases.append(Case(label=self._unique(label), value=to_plain(value)))
@@ -245,18 +251,25 @@ def run_probe(chk: Check, module: types.ModuleType | None, seed: int, *, watch: 
     )
 
 
-def describe(exc: BaseException) -> str:
-    """One line a student can act on: type, message and the line of their code that raised."""
-    where = ""
-    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
-        if os.path.dirname(frame.filename) == os.getcwd():  # the sandbox runs in the scratch
-            where = f" ({os.path.basename(frame.filename)}, line {frame.lineno}: {frame.line})"
-            break
+def describe(exc: BaseException, *, chain: bool = False) -> str:
+    """One line a student can act on: type, message and the line of their code that raised.
+    With `chain` (an import failure), the outer lines of their code that led there too, each
+    after CALLED_FROM, innermost first: the call at module level that started it comes last."""
+    mine = [f for f in traceback.extract_tb(exc.__traceback__)
+            if os.path.dirname(f.filename) == os.getcwd()]  # the sandbox runs in the scratch
+    where: list[str] = []
+    for f in reversed(mine):
+        frame = f"{os.path.basename(f.filename)}, line {f.lineno}: {f.line}"
+        if not where or where[-1] != frame:  # a comprehension is a frame of its own on the same line
+            where.append(frame)
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     if isinstance(exc, MemoryError):
         text = "out of memory (the sandbox's memory limit was reached)"
     name = type(exc).__name__
-    return f"{name}: {text}{where}" if text else f"{name}{where}"
+    line = f"{name}: {text}" if text else name
+    if where:
+        line += f" ({where[0]})" + (CALLED_FROM + CALLED_FROM.join(where[1:]) if chain else "")
+    return line
 
 
 def to_plain(value: Any) -> Any:

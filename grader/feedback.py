@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from grader.models import CheckResult, SubmissionResult
+from grader.models import CALLED_FROM, CheckResult, SubmissionResult
 
 MARKS = {"passed": "PASS", "partial": "PART", "failed": "FAIL", "error": "ERR"}
 _IMPORT_MESSAGE = re.compile(r"^could not import (\w+)\.py: (.*)$", re.S)
@@ -79,7 +79,9 @@ def summarise(result: SubmissionResult, *, title: str, hidden_exist: bool, sourc
         if found:  # said once here, not under every check
             module, error = found.groups()
             out.problems.append(f"your {module}.py could not be imported, so no check could run:")
-            out.problems.append(f"  {plain_tf(error)}")
+            innermost, *callers = plain_tf(error).split(CALLED_FROM)
+            out.problems.append(f"  {innermost}")
+            out.problems += [f"    called from {line}" for line in callers]
             repeated.add(f"{module}.py could not be imported")
         elif result.status == "syntax_error":
             out.problems.append(message)

@@ -393,12 +393,15 @@ def _judge(chk: Check, mine: Observation, ref: Observation, device: str, chapter
 def _with_picture(chk: Check, judged: CheckResult, mine: Observation, ref: Observation,
                   folder: Path) -> CheckResult:  # fmt: skip
     """Add the PNG of the student's map beside the reference's, for the first case that differs
-    (or the first case when all agree)."""
+    (or the first case when all agree). When every case that differs raised, there is no map of
+    the student's to draw: the error is in the feedback, and no agreeing case is shown instead."""
     by_label = {c.label: c for c in mine.cases}
     pairs = [(r, by_label[r.label]) for r in ref.cases if r.label in by_label and by_label[r.label].error is None]
+    if judged.failed_cases:
+        pairs = [(r, m) for r, m in pairs if r.label in judged.failed_cases]
     if not pairs:
         return judged
-    ref_case, my_case = next(((r, m) for r, m in pairs if r.label in judged.failed_cases), pairs[0])
+    ref_case, my_case = pairs[0]
     mine_shape, ref_shape = _map_shape(my_case.value), _map_shape(ref_case.value)
     if mine_shape and ref_shape and (
         mine_shape[0] > ref_shape[0] or mine_shape[1] > ref_shape[1] or max(*mine_shape, *ref_shape) > MAX_PICTURE_SIDE
@@ -408,7 +411,8 @@ def _with_picture(chk: Check, judged: CheckResult, mine: Observation, ref: Obser
                 f"{MAX_PICTURE_SIDE}x{MAX_PICTURE_SIDE}")  # fmt: skip
         return judged.model_copy(update={"feedback": [*judged.feedback, line]})
     try:
-        path = write_comparison(my_case.value, ref_case.value, folder / f"{chk.name}.png")
+        path = write_comparison(my_case.value, ref_case.value, folder / f"{chk.name}.png", image=ref_case.image,
+                                title=ref_case.label)  # the reference's image: the submission cannot change it
     except Exception as exc:  # a picture is a courtesy: failing to draw it costs nothing else
         line = f"no picture of {ref_case.label}: the grader failed to draw it ({_one_line(exc)})"
         return judged.model_copy(update={"feedback": [*judged.feedback, line]})

@@ -26,6 +26,8 @@ class Case(Model):
     label: str = Field(description="the call as a student reads it, e.g. dense_params(3, 32)")
     value: Any = Field(default=None, description="plain JSON data: numbers, lists, dicts, str")
     error: str | None = Field(default=None, description="exception raised by the code under test")
+    image: Any = Field(default=None, description="the input a picture of this case is drawn over (a "
+                       "Grad-CAM's image): shown, never judged")
 
 
 class BannedCall(Model):
@@ -60,10 +62,14 @@ class ProbeStarted(Model):
     check: str
 
 
+CALLED_FROM = "; called from "  # joins the outer frames of an import failure onto its one line
+
+
 class ModuleImported(Model):
     kind: Literal["imported"] = "imported"
     module: str
-    error: str | None = None
+    error: str | None = Field(default=None, description="the failure, with the student's outer frames after "
+                              "CALLED_FROM, innermost first")
 
 
 class Tampered(Model):

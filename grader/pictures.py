@@ -51,32 +51,35 @@ def shared_range(*maps: np.ndarray) -> tuple[float, float]:
 
 def comparison_figure(student: np.ndarray, reference: np.ndarray, *, image: np.ndarray | None = None,
                       title: str = ""):  # noqa: ANN201  (a matplotlib Figure, imported lazily)
-    """The figure: [the input], your map, the reference's, and |yours - reference|, on one scale."""
+    """The figure: [the input], your map, the reference's (each over the input, in grey, so that
+    the map's colours read), and |yours - reference| alone, on one scale and one colour bar."""
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import Normalize
     from matplotlib.figure import Figure
 
-    low, high = shared_range(student, reference)
-    panels = [("your heatmap", student), ("reference heatmap", reference)]
+    scale = Normalize(*shared_range(student, reference))
+    panels = [("your heatmap", student, True), ("reference heatmap", reference, True)]
     if student.shape == reference.shape:
-        panels.append(("where they differ: |yours - reference|", np.abs(student - reference)))
+        panels.append(("where they differ: |yours - reference|", np.abs(student - reference), False))
     count = len(panels) + (image is not None)
     figure = Figure(figsize=(PANEL_INCHES * count + 0.8, PANEL_INCHES + 0.6), dpi=DPI, layout="constrained")
     axes = figure.subplots(1, count, squeeze=False)[0]
-    shown = None
     if image is not None:
         axes[0].imshow(image, cmap="gray" if image.ndim == 2 else None)
         axes[0].set_title("input image")
-    for ax, (name, values) in zip(axes[count - len(panels):], panels):
-        extent = None
-        if image is not None:  # the map stretched over the image, as Grad-CAM is read
-            ax.imshow(image, cmap="gray" if image.ndim == 2 else None)
-            extent = (-0.5, image.shape[1] - 0.5, image.shape[0] - 0.5, -0.5)
-        shown = ax.imshow(values, cmap="jet", vmin=low, vmax=high, alpha=0.55 if image is not None else 1.0,
-                          extent=extent, interpolation="nearest")  # fmt: skip
+        under = 0.25 + 0.5 * (image if image.ndim == 2 else image @ np.array([0.299, 0.587, 0.114]))
+        extent = (-0.5, image.shape[1] - 0.5, image.shape[0] - 0.5, -0.5)
+    for ax, (name, values, over) in zip(axes[count - len(panels):], panels):
+        if image is not None and over:  # the map stretched over the image, as Grad-CAM is read
+            ax.imshow(under, cmap="gray", vmin=0.0, vmax=1.0)
+            ax.imshow(values, cmap="jet", norm=scale, alpha=0.6, extent=extent, interpolation="nearest")
+        else:
+            ax.imshow(values, cmap="jet", norm=scale, interpolation="nearest")
         ax.set_title(name)
     for ax in axes:
         ax.set_xticks([])
         ax.set_yticks([])
-    figure.colorbar(shown, ax=list(axes), shrink=0.85, label="heatmap value")
+    figure.colorbar(ScalarMappable(norm=scale, cmap="jet"), ax=list(axes), shrink=0.85, label="heatmap value")
     if title:
         figure.suptitle(title, fontsize="medium")
     return figure

@@ -115,6 +115,22 @@ def test_an_import_failure_is_said_once_with_the_students_line(tmp_path) -> None
     assert "No module named 'nowhere' (fundamentals.py, line 2: from nowhere import helper)" in text
 
 
+def test_an_import_failure_shows_the_students_call_chain(tmp_path) -> None:
+    """The call at module level that started it, and each of the student's lines down to the
+    one that raised, each on a line of its own."""
+    work = tmp_path / "fundamentals.py"
+    work.write_text(SOLUTION + "\n\ndef _scale(n):\n    return missing_name * n\n\n\ndef table(n):\n"
+                    "    return [_scale(i) for i in range(n)]\n\n\nTABLE = table(3)\n")
+    lines = [line.strip() for line in _lines(grade("chapter1", "--submission", str(work)).stdout)]
+    text = " ".join(lines)  # lines wrapped to the terminal's width joined again
+    end = len(SOLUTION.splitlines())
+    assert (f"NameError: name 'missing_name' is not defined (fundamentals.py, line {end + 4}: return missing_name * n) "
+            f"called from fundamentals.py, line {end + 8}: return [_scale(i) for i in range(n)] "
+            f"called from fundamentals.py, line {end + 11}: TABLE = table(3)") in text, text
+    assert sum(line.startswith("called from fundamentals.py") for line in lines) == 2  # each on a line of its own
+    assert text.count("could not be imported") == 1
+
+
 def test_a_syntax_error_shows_the_line_and_a_caret(tmp_path) -> None:
     work = tmp_path / "fundamentals.py"
     work.write_text(SOLUTION.replace("def relu(z):", "def relu(z:"))

@@ -110,6 +110,18 @@ def test_feedback_names_the_cell_of_the_failing_function(tmp_path, session, cour
     assert "fundamentals.py, line" not in json.dumps(result.model_dump())
 
 
+def test_an_import_failure_names_the_cells_of_its_call_chain(tmp_path, session, course) -> None:
+    chapter = course.chapter("chapter1")
+    _write(tmp_path / "chain.ipynb", [v4.new_code_cell(SOLUTION),
+                                      v4.new_code_cell("def scale(n):\n    return missing_name * n"),
+                                      v4.new_code_cell("# try it\nscale(2)")])
+    result = session.grade(chapter, read_submission(tmp_path / "chain.ipynb", chapter.module_file))
+    assert result.score == 0
+    assert result.messages[0] == ("could not import fundamentals.py: NameError: name 'missing_name' is not defined "
+                                  "(code cell 2, line 2: return missing_name * n); called from code cell 3, line 2: "
+                                  "scale(2)"), result.messages
+
+
 def test_a_syntax_error_and_a_redefinition_are_pointed_at_their_cells(tmp_path, session, course) -> None:
     chapter = course.chapter("chapter1")
     _write(tmp_path / "bad.ipynb", [v4.new_code_cell("import numpy as np"),

@@ -68,6 +68,26 @@ def test_gradcam_feedback_picture_shows_the_students_map_beside_the_reference(se
     low, high = figure.axes[0].images[0].get_clim()
     assert low == my_map.min() < 0, "the scale reaches the student's negative values"
 
+    # drawn over the input image the probe recorded: four panels side by side, the first the image
+    shown = next(r for r in reference.cases if r.label in heatmap.failed_cases)
+    assert np.asarray(shown.image).shape == (12, 12, 3)  # CNN A's input
+    width, height = (int.from_bytes(path.read_bytes()[i:i + 4], "big") for i in (16, 20))
+    assert width > 3.5 * height, (width, height)
+    assert shown.label in next(line for line in heatmap.feedback if line.startswith("picture of "))
+
+
+def test_the_input_image_is_shown_never_judged(session, course) -> None:
+    """The image rides beside each case's value: a different image (a submission that scribbled
+    over its argument, say) changes no score."""
+    from grader.judges import judge_cases
+
+    chapter = course.chapter("chapter7")
+    check = chapter.find(["heatmap"])[0]
+    reference = session.reference(chapter)["heatmap"]
+    assert all(c.image is not None for c in reference.cases)
+    scribbled = reference.model_copy(update={"cases": [c.model_copy(update={"image": [[0.0]]}) for c in reference.cases]})
+    assert judge_cases(scribbled, reference, check.compare, True)[0] == 1.0
+
 
 def _observed(session, chapter, source):
     """The student's heatmap cases, observed the way grading observes them."""
@@ -96,3 +116,22 @@ def test_notebook_check_shows_the_gradcam_picture_inline(course, tmp_path) -> No
     shown = report._repr_html_()
     assert shown.count('<img src="data:image/png;base64,') == 1 and "tfg-row tfg-" in shown
     assert "grade-pictures" not in shown
+
+
+def test_when_every_failing_case_raised_no_agreeing_case_is_pictured(session, course, tmp_path) -> None:
+    """The picture is of a case that failed; a case that raised has no map to draw, so there is
+    no picture rather than one of a case the student got right."""
+    from grader.locate import only
+    from grader.submission import Submission
+
+    chapter = course.chapter("chapter7")
+    solution = (chapter.solution_dir / chapter.module_file).read_text()
+    start = "def make_gradcam_heatmap(img, model, last_conv_layer_name, pred_index=None):\n"
+    assert start in solution
+    source = solution.replace(start, start + "    if pred_index is not None:\n        raise ValueError('only the top class')\n")
+    result = session.grade(only(chapter, ["heatmap"]), Submission("raises", source), pictures=tmp_path)
+    heatmap = next(c for c in result.checks if c.name == "heatmap")
+    assert 0 < heatmap.score < heatmap.points and heatmap.failed_cases
+    assert all("pred_index=" in label for label in heatmap.failed_cases)
+    assert heatmap.pictures == [] and not (tmp_path / "heatmap.png").exists()
+    assert not any(line.startswith("picture of ") for line in heatmap.feedback)

@@ -140,12 +140,15 @@ def heatmap_cases(sub, ctx, archs, per_model=2, positive=()):
         model, conv = _build(arch, ctx.rng, positive=key in positive)
         for n in range(per_model):
             img = _image(arch[0], ctx.rng)
+            shown = img[0].copy()  # as drawn, whatever the call does to its argument
             ctx.case(f"make_gradcam_heatmap(<image {n + 1}>, {_describe(key, arch)}, {conv!r})",
                      sub.make_gradcam_heatmap, img, model, conv)
+            ctx.show_over(shown)
             predicted = int(np.argmax(model(img)[0]))  # explain a class other than the predicted one
             cls = (predicted + 1 + int(ctx.rng.integers(0, arch[2] - 1))) % arch[2]
             ctx.case(f"make_gradcam_heatmap(<image {n + 1}>, {_describe(key, arch)}, {conv!r}, pred_index={cls})",
                      sub.make_gradcam_heatmap, img, model, conv, pred_index=cls)
+            ctx.show_over(shown)
 
 
 @check(points=3, compare=HEATMAP, picture=True)

@@ -156,7 +156,7 @@ def _import(name: str, scratch: Path, job: Job, send) -> types.ModuleType | None
         send(ModuleImported(module=name, error=f"import {_timed_out(stop, job.limits.check_s)}"))
         return None
     except BaseException as exc:  # SystemExit and KeyboardInterrupt at import are failures too
-        send(ModuleImported(module=name, error=describe(exc)))
+        send(ModuleImported(module=name, error=describe(exc, chain=True)))
         return None
     finally:
         _timers(0)
