@@ -17,9 +17,10 @@ import click
 from grader.course import Chapter
 from grader.errors import BadInput
 from grader.platforms import lms
+from grader.platforms.gradescope import AutograderConfig, gradescope_results
 from grader.platforms.lms import Student
 from grader.models import CheckResult, SubmissionResult
-from grader.render import _shown, submission_text
+from grader.render import shown_text, submission_text
 from grader.spreadsheet import csv_row
 
 FORMATS = ("csv", "json", "gradescope", "canvas", "moodle")
@@ -67,21 +68,16 @@ def write_jsonl(results: dict[str, SubmissionResult], path: Path) -> None:
             f.write(json.dumps({"student": student, **r.model_dump(mode="json")}) + "\n")
 
 
-def write_gradescope(results: dict[str, SubmissionResult], folder: Path, hidden: HiddenFeedback = "summary") -> None:
-    """Gradescope's results.json, one per submission: hidden checks stay hidden until published,
-    and show then what `hidden` allows (see `for_students`)."""
+def write_gradescope(results: dict[str, SubmissionResult], chapter: Chapter, folder: Path,
+                     hidden: HiddenFeedback = "summary") -> None:  # fmt: skip
+    """Gradescope's results.json, one per submission, as the autograder writes it (for scores
+    graded here and uploaded there): hidden checks show once published, and then what `hidden`
+    allows (see `for_students`)."""
+    config = AutograderConfig(chapter=chapter.name)
     for student, r in results.items():
-        r = for_students(r, hidden)
-        tests = [
-            {"name": c.name, "score": c.score, "max_score": c.points,
-             "output": "\n".join(c.feedback) or c.status,
-             "visibility": "after_published" if c.hidden else "visible"}
-            for c in r.checks
-        ]  # fmt: skip
-        doc = {"score": r.score, "max_score": r.max_score, "execution_time": r.seconds,
-               "output": "\n".join(r.messages), "tests": tests}  # fmt: skip
         (folder / student).mkdir(parents=True, exist_ok=True)
-        (folder / student / "results.json").write_text(json.dumps(doc, indent=2))
+        doc = gradescope_results(for_students(r, hidden), config)
+        (folder / student / "results.json").write_text(doc.model_dump_json(indent=2))
 
 
 def write_feedback(results: dict[str, SubmissionResult], chapter: Chapter, folder: Path,
@@ -152,7 +148,7 @@ def write_report(results: dict[str, SubmissionResult], chapter: Chapter, path: P
         passed = sum(x.status == "passed" for x in mine)
         rate = passed / len(mine) if mine else 0.0
         average = sum(x.score for x in mine) / len(mine) if mine else 0.0
-        wrong = "".join(f"<li><b>{n}×</b> <code>{e(_shown(line))}</code></li>"
+        wrong = "".join(f"<li><b>{n}×</b> <code>{e(shown_text(line))}</code></li>"
                         for line, n in _wrong_answers(dict(rows), c.name))  # fmt: skip
         checks.append(f"<tr><td>{e(c.name)}{' (hidden)' if c.hidden else ''}</td><td>{c.points:g}</td>"
                       f"<td>{average:.2f}</td><td>{passed}/{len(mine)}</td><td>{rate:.0%}</td>"
@@ -161,12 +157,12 @@ def write_report(results: dict[str, SubmissionResult], chapter: Chapter, path: P
     failed = [(s, r) for s, r in rows if r.status != "completed"]
 
     def link(student: str) -> str:
-        return f'<a href="{e(quote(f"{feedback}/{student}.txt"))}">{e(_shown(student))}</a>'
+        return f'<a href="{e(quote(f"{feedback}/{student}.txt"))}">{e(shown_text(student))}</a>'
 
     def table(items: list[tuple[str, SubmissionResult]]) -> str:
         body = "".join(
             f"<tr><td>{link(s)}</td><td>{e(r.status)}</td><td>{r.score:g}/{r.max_score:g}</td>"
-            f"<td>{r.seconds:.1f}</td><td>{e(_shown('; '.join(r.messages)))}</td></tr>"
+            f"<td>{r.seconds:.1f}</td><td>{e(shown_text('; '.join(r.messages)))}</td></tr>"
             for s, r in items
         )
         return ("<table><tr><th>student</th><th>status</th><th>score</th><th>seconds</th>"
@@ -241,7 +237,7 @@ def export(results: dict[str, SubmissionResult], chapter: Chapter, out: Path,
         write_jsonl(results, out / "results.jsonl")
         written.append(out / "results.jsonl")
     if "gradescope" in formats:
-        write_gradescope(results, out / "gradescope", hidden)
+        write_gradescope(results, chapter, out / "gradescope", hidden)
         written.append(out / "gradescope")
     write_feedback(results, chapter, out / "feedback", hidden)
     write_report(results, chapter, out / "report.html", hidden=hidden)

@@ -41,11 +41,11 @@ def work_to_grade(chapter: Chapter, here: Path) -> Work:
     if not notebook_edited:
         return Work(py)
     newer, other = sorted([py, notebook], key=lambda p: p.stat().st_mtime, reverse=True)
-    return Work(newer, note=f"both {py.name} and {notebook.name} hold edits: graded {_shown(newer)} (saved "
-                f"last); to grade the other: grade {chapter.name} --submission {_shown(other)}")  # fmt: skip
+    return Work(newer, note=f"both {py.name} and {notebook.name} hold edits: graded {shown_text(newer)} (saved "
+                f"last); to grade the other: grade {chapter.name} --submission {shown_text(other)}")  # fmt: skip
 
 
-def _shown(path: Path) -> str:
+def shown_text(path: Path) -> str:
     try:
         return str(path.relative_to(Path.cwd()))
     except ValueError:

@@ -21,7 +21,7 @@ _CONTROLS = {c: f"\\x{c:02x}" for c in [*range(0x09), *range(0x0b, 0x20), 0x7f, 
 _NAME_CONTROLS = {**_CONTROLS, 0x09: "\\t", 0x0a: "\\n"}  # names are shown on one line
 
 
-def _shown(text: str) -> str:
+def shown_text(text: str) -> str:
     """Text a submission made (its output, its errors, its file name) with control characters
     made visible: an escape sequence must not move the cursor over the grader's lines."""
     return text.translate(_CONTROLS)
@@ -58,7 +58,7 @@ def _check_lines(row: Row, name_width: int, score_width: int, width: int) -> lis
         lines = [head.rstrip(), *_wrap(row.description, width, "        ")]
     lines[0] = lines[0].replace(word, click.style(word, fg=colour, bold=True), 1)
     for item in row.feedback:
-        lines += _wrap(_shown(item), width, "        ")
+        lines += _wrap(shown_text(item), width, "        ")
     return lines
 
 
@@ -92,7 +92,7 @@ def submission_text(result: SubmissionResult, *, title: str, hidden_exist: bool,
         lines.append("")
         for problem in s.problems:
             lead = " " * (len(problem) - len(problem.lstrip()))
-            for line in _wrap(_shown(problem.strip()), width, lead + "  ", first=lead):
+            for line in _wrap(shown_text(problem.strip()), width, lead + "  ", first=lead):
                 lines.append(click.style(line, fg="red"))
     lines.append("")
     name_width = max([len(r.name) for r in s.rows] + [10])
@@ -106,11 +106,11 @@ def submission_text(result: SubmissionResult, *, title: str, hidden_exist: bool,
     if s.status:
         lines.append(click.style(f"status: {s.status}", fg="red"))
     for note in s.notes:
-        lines += _wrap(_shown(note), width, "      ", first="note: ")
+        lines += _wrap(shown_text(note), width, "      ", first="note: ")
     if s.output:
         lines += ["", "your code printed (last lines):"]
         for line in s.output:
-            lines += _wrap(_shown(line), width, "  |   ", first="  | ")
+            lines += _wrap(shown_text(line), width, "  |   ", first="  | ")
     lines.append("")
     sandbox = s.sandbox_details if verbose else [f"{s.sandbox} (--verbose: all)"]
     for line in sandbox:

@@ -33,7 +33,7 @@ from grader.errors import BadInput, GraderError
 from grader.grading import DEFAULT_SEED, zero_result
 from grader.models import Environment, SubmissionResult
 from grader.release import JUNK
-from grader.render import _shown, submission_text
+from grader.render import shown_text, submission_text
 from grader.session import Session
 from grader.submission import Submission
 
@@ -250,7 +250,7 @@ def gradescope_results(result: SubmissionResult, config: AutograderConfig) -> Gr
     Gradescope itself hides the total then."""
     tests = []
     for c in result.checks:
-        text = "\n".join([c.description, *([_shown(f) for f in c.feedback] or ["passed"])])
+        text = "\n".join([c.description, *([shown_text(f) for f in c.feedback] or [c.status])])
         tests.append(GradescopeTest(
             name=c.name + (" (hidden)" if c.hidden else ""), score=c.score, max_score=c.points,
             status="passed" if c.status == "passed" else "failed",
@@ -267,10 +267,10 @@ def gradescope_results(result: SubmissionResult, config: AutograderConfig) -> Gr
             else f"(their results are {SHOWN[config.hidden_visibility]})")  # fmt: skip
     if result.status != "completed":
         lines.append(f"status: {result.status.replace('_', ' ')}")
-    lines += [f"note: {_shown(m)}" for m in result.messages]
+    lines += [f"note: {shown_text(m)}" for m in result.messages]
     if config.show_output and result.output_tail.strip():
         tail = result.output_tail.rstrip().split("\n")[-OUTPUT_LINES:]
-        lines += ["", "your code printed (last lines):", *[f"  | {_shown(t)}" for t in tail]]
+        lines += ["", "your code printed (last lines):", *[f"  | {shown_text(t)}" for t in tail]]
     env = result.environment
     if env.isolation:
         lines += ["", "sandbox: " + "; ".join(env.isolation)]
