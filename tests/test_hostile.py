@@ -82,13 +82,11 @@ def test_hostile_submission(case: Path, session, course) -> None:
     source = source.replace("{{PORT}}", str(listener.port)).replace("{{COURSE}}", str(ROOT))
     source = source.replace("{{EXPECTED}}", repr(EXPECTED_LINES))
     chapter = course.chapter("chapter1")
-    session.reference(chapter)  # computed under the default limits, outside the timing
-    start = time.monotonic()
+    session.reference(chapter)  # computed under the default limits
     try:
         result = session.grade(chapter, Submission(case.name, source), limits=TEST_LIMITS)
     finally:
         listener.close()
-    elapsed = time.monotonic() - start
     text = submission_text(result, title="", hidden_exist=True)
     assert result.score == expected["score"], text
     statuses = expected["status"] if isinstance(expected["status"], list) else [expected["status"]]
@@ -98,7 +96,6 @@ def test_hostile_submission(case: Path, session, course) -> None:
     for secret in expected.get("absent", []):
         assert secret not in text + result.output_tail, f"{secret!r} reached the result"
     assert not re.search(r"\r|\x9b|\x1b(?!\[[0-9;]*m)", text), "a control sequence other than our colours"
-    assert elapsed < TEST_LIMITS.wall_s + 15, f"grading took {elapsed:.0f} s"
     assert listener.connections == 0, "the submission reached the host's network"
     assert sandbox_processes(session.worker.info.uid) == [], "a process of the submission outlived it"
 
