@@ -236,16 +236,9 @@ class SourceReader:
         tops = list(_top_statements(tree.body))
         self.defs: dict[str, list[ast.AST]] = {}
         self.assigned: dict[str, list[ast.AST]] = {}
-        self.methods: dict[str, list[ast.AST]] = {}
-        self.class_of: dict[int, ast.ClassDef] = {}  # id(method) -> its class
         for node in tops:
             if isinstance(node, _DEFS):
                 self.defs.setdefault(node.name, []).append(node)
-                if isinstance(node, ast.ClassDef):
-                    for item in node.body:
-                        if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                            self.methods.setdefault(item.name, []).append(item)
-                            self.class_of[id(item)] = node
             elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 for target in targets:
@@ -261,6 +254,9 @@ class SourceReader:
                       and any(a.name == "*" for a in n.names)]  # fmt: skip
         self.own = (set(self.defs) | set(self.assigned)) - set(self.imports)
         self.own_classes = {name for name, nodes in self.defs.items() if isinstance(nodes[-1], ast.ClassDef)}
+        # methods the file's classes define, at any depth: `x.count_params()` may be one of these
+        self.method_names = {item.name for c in ast.walk(tree) if isinstance(c, ast.ClassDef)
+                             for item in c.body if isinstance(item, _DEFS)}  # fmt: skip
         plain = (ast.Constant, ast.Dict, ast.List, ast.Set, ast.Tuple, ast.DictComp, ast.ListComp, ast.SetComp)
 
         def mine(node: ast.AST) -> bool:
@@ -273,29 +269,26 @@ class SourceReader:
         self.own_objects = (set(self.defs) | data) - set(self.imports)
 
     def scope(self, graded: Iterable[str], allow_in: Iterable[str] = ()) -> list[ast.AST]:
-        """The definitions a check grades and, transitively, the top-level functions, classes,
-        assigned names and methods (by name) of the same file they refer to; never those named
-        in `allow_in`."""
+        """The definitions a check grades and, transitively, the top-level functions, classes
+        (read whole) and assigned names of the same file they refer to by name; never those
+        named in `allow_in`. A method is read with its class, never reached by its name alone:
+        `x.forward()` is not every class's `forward` (an object's class is named where it is
+        made, and that brings the class in)."""
         allowed = set(allow_in)
         todo = [n for n in graded if (n in self.defs or n in self.assigned) and n not in allowed]
         found: list[ast.AST] = []
         seen: set[int] = set()
         while todo:
             name = todo.pop()
-            for node in [*self.defs.get(name, []), *self.assigned.get(name, []), *self.methods.get(name, [])]:
+            for node in [*self.defs.get(name, []), *self.assigned.get(name, [])]:
                 if id(node) in seen:
                     continue
                 seen.add(id(node))
                 found.append(node)
                 for inner in ast.walk(node):
-                    if isinstance(inner, ast.Name) and (inner.id in self.defs or inner.id in self.assigned):
-                        candidate = inner.id
-                    elif isinstance(inner, ast.Attribute) and inner.attr in self.methods:
-                        candidate = inner.attr
-                    else:
-                        continue
-                    if candidate not in allowed:
-                        todo.append(candidate)
+                    if isinstance(inner, ast.Name) and (inner.id in self.defs or inner.id in self.assigned) \
+                            and inner.id not in allowed:
+                        todo.append(inner.id)
         return found
 
     def uses(self, nodes: Iterable[ast.AST], bans: tuple[Ban, ...]) -> list[Use]:
@@ -303,8 +296,6 @@ class SourceReader:
         found: dict[tuple[int, str], Use] = {}
         for node in nodes:
             visitor = _Uses(self, bans)
-            if id(node) in self.class_of:  # a method reached by its name: read it in its class
-                visitor.frames.append(_class_frame(self.class_of[id(node)]))
             visitor.visit(node)
             for use in visitor.found:
                 found.setdefault((use.line, use.ban.api), use)
@@ -435,6 +426,8 @@ class _Uses(ast.NodeVisitor):
         ban = self.methods.get(attr)
         if ban is None or not isinstance(getattr(node, "ctx", ast.Load()), ast.Load) or self._own(value, attr):
             return False  # setting an attribute of that name calls nothing
+        if attr in self.reader.method_names and not bases:
+            return False  # maybe the student's own method (an inherited one, or on a list's item): run time tells
         if bases and not any(b.rsplit(".", 1)[-1][:1].isupper() for b in bases):
             return False  # an attribute of a module (np.gradient), not a method of an object
         self._found(node, "", ban, called=called)

@@ -82,6 +82,30 @@ OWN_NAMES = {
         "    def count(self, n_in, units, use_bias):\n        return self.count_params(n_in, units, use_bias)\n\n"
         "    def count_params(self, n_in, units, use_bias):\n        return n_in * units + (units if use_bias else 0)\n",
     ),
+    "own methods called on the items of a list": (
+        CH1, DENSE, "    return sum(part.count_params() for part in [_Weights(input_size, units), _Biases(units, use_bias)])\n",
+        "\n\nclass _Weights:\n    def __init__(self, n_in, units):\n        self.n = n_in * units\n\n"
+        "    def count_params(self):\n        return self.n\n\n\nclass _Biases(_Weights):\n"
+        "    def __init__(self, units, use_bias):\n        self.n = units if use_bias else 0\n",
+    ),
+    "an inherited own method called on self": (
+        CH1, DENSE, "    return _Dense(input_size, units, use_bias).total()\n",
+        "\n\nclass _Base:\n    def count_params(self):\n        return self.n_in * self.units + (self.units if self.bias else 0)\n"
+        "\n\nclass _Dense(_Base):\n    def __init__(self, n_in, units, bias):\n"
+        "        self.n_in, self.units, self.bias = n_in, units, bias\n\n"
+        "    def total(self):\n        return self.count_params()\n",
+    ),
+    "train_step's own class with methods named forward and backward": (
+        CH8, "    import tensorflow as tf\n\n    with tf.GradientTape() as tape:\n",
+        "    return _KerasPasses(model, loss_fn).backward(optimizer, x, y)\n\n\n"
+        "def _unused(model, optimizer, x, y, loss_fn):\n    import tensorflow as tf\n\n    with tf.GradientTape() as tape:\n",
+        "\n\nclass _KerasPasses:\n    def __init__(self, model, loss_fn):\n        self.model, self.loss_fn = model, loss_fn\n\n"
+        "    def forward(self, x, y):\n        return self.loss_fn(y, self.model(x, training=True))\n\n"
+        "    def backward(self, optimizer, x, y):\n        import tensorflow as tf\n\n"
+        "        with tf.GradientTape() as tape:\n            loss = self.forward(x, y)\n"
+        "        grads = tape.gradient(loss, self.model.trainable_variables)\n"
+        "        optimizer.apply_gradients(zip(grads, self.model.trainable_variables))\n        return loss\n",
+    ),
     "an own function called he_normal": (
         CH2, "    return keras.random.normal(shape, mean=0.0, stddev=np.sqrt(2.0 / fan_in), dtype=dtype)\n",
         "    return he_normal(shape, fan_in, dtype)\n",
@@ -147,6 +171,10 @@ REAL_USES = {
         "from keras import layers\n", "    (h, w, _), (kh, kw), (sh, sw) = input_shape, _pair(kernel_size), _pair(strides)\n",
         "    return layers.Conv2D(filters, kernel_size, strides).compute_output_shape((None, *input_shape))[1:]\n",
         "conv_output_shape", "layers.Conv2D(...).compute_output_shape() asks Keras for the shape",
+    ),
+    "a method of an own class the graded function makes": (
+        "", TANH, "    return _Act().apply(z)\n\n\nclass _Act:\n    def apply(self, z):\n        return np.tanh(z)\n",
+        T, "np.tanh() (numpy.tanh) is a ready-made tanh",
     ),
     "a module-level alias": (
         "import keras\ncount = keras.Model.count_params\n", DENSE, "    return count(_layer(input_size, units))\n",
@@ -377,6 +405,18 @@ def test_a_computed_name_is_caught_at_run_time(session) -> None:
     )
     assert by_name["conv2d_params"].score == by_name["conv2d_params"].points  # graded, never calls it
     assert by_name[T].score == by_name[T].points
+
+
+def test_a_decoy_method_of_the_banned_name_leaves_the_real_call_to_run_time(session) -> None:
+    """A file whose own class defines count_params cannot be read for whose count_params a call
+    is; the real Keras call is then seen at run time."""
+    source = planted(CH1, DENSE, "    return _layer(input_size, units, use_bias).count_params()\n",
+                     suffix="\n\nclass _Decoy:\n    def count_params(self):\n        return 0\n\n\n"
+                     "def _layer(n_in, units, use_bias=True):\n    import keras\n\n"
+                     "    layer = keras.layers.Dense(units, use_bias=use_bias)\n    layer.build((None, n_in))\n    return layer\n")
+    assert "dense_params" not in zeroed(CH1, source)
+    dense = next(c for c in session.grade(CH1, Submission("decoy", source)).checks if c.name == "dense_params")
+    assert dense.score == 0 and "called keras.Model.count_params while dense_params ran (seen at run time)" in dense.feedback[0]
 
 
 def test_an_import_by_a_computed_name_is_caught_at_run_time(session) -> None:
