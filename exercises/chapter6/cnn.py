@@ -57,8 +57,9 @@ def feature_map_model(model, layer_names=None):
     `layer_names=None`, the outputs are those of every Conv2D layer of `model`, in order.
     Always give the new model a list of outputs, even for one layer (`outputs=[...]`: its
     `.output` is then a list whatever the number of layers). The new model reuses the layers (and
-    therefore the weights) of `model`: build it from `model`'s input and its layers' outputs,
-    do not create new layers.
+    therefore the weights) of `model`: build it from `model.inputs` and its layers' outputs,
+    do not create new layers. (Use `model.inputs`, not `model.input`: in Keras 3 a Sequential
+    model's `.input` raises "has never been called" even after it has been used.)
     """
     raise NotImplementedError("feature_map_model")
 
