@@ -26,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
+import re
 import sys
 import time
 import traceback
@@ -262,7 +263,7 @@ def describe(exc: BaseException, *, chain: bool = False) -> str:
         frame = f"{os.path.basename(f.filename)}, line {f.lineno}: {f.line}"
         if not where or where[-1] != frame:  # a comprehension is a frame of its own on the same line
             where.append(frame)
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    text = _first_paragraph(str(exc))
     if isinstance(exc, MemoryError):
         text = "out of memory (the sandbox's memory limit was reached)"
     name = type(exc).__name__
@@ -270,6 +271,30 @@ def describe(exc: BaseException, *, chain: bool = False) -> str:
     if where:
         line += f" ({where[0]})" + (CALLED_FROM + CALLED_FROM.join(where[1:]) if chain else "")
     return line
+
+
+MAX_MESSAGE = 400  # characters of an exception's message kept: its start and its end
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+# Keras 3 wraps an error raised in a layer's call: the reason is its second paragraph
+_KERAS_CALL = re.compile(r"Exception encountered when calling (\S+?)\.?\s*\n\n(.*?)(?:\n\nArguments received by .*)?\Z", re.S)
+
+
+def _first_paragraph(message: str) -> str:
+    """An exception's message up to its first blank line, on one line: a value printed in the
+    middle (an array's lines) must not cut off the reason that follows it. Keras's "Exception
+    encountered when calling X.call()" gives way to the reason it wraps. A long message keeps
+    its start and its end."""
+    message = _ANSI.sub("", message).strip()
+    calls = []
+    while found := _KERAS_CALL.match(message):
+        calls.append(found.group(1))
+        message = found.group(2).strip()
+    paragraphs = message.split("\n\n")
+    kept = paragraphs[:2] if paragraphs[0].rstrip().endswith(":") else paragraphs[:1]  # "Error encountered:"
+    text = " ".join(" ".join(kept).split())
+    if len(text) > MAX_MESSAGE:
+        text = f"{text[:MAX_MESSAGE - 130]} ... {text[-120:]}"
+    return f"{text} (when calling {calls[-1]})" if calls else text
 
 
 def to_plain(value: Any) -> Any:

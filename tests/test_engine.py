@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 
+import numpy as np
 import pytest
 
 from grader.checks import ProbeContext
@@ -191,3 +192,29 @@ def test_planted_mistakes_are_pinned_at_the_default_seed_only() -> None:
     assert judge_mutant(result(1, 0), mutant, DEFAULT_SEED) == "should lose points on a but did not"
     assert judge_mutant(result(1, 0), mutant, 3) is None
     assert judge_mutant(result(1, 1), mutant, 3) == "lost no points"
+
+
+def test_an_error_message_keeps_its_reason() -> None:
+    """Keras's "Exception encountered when calling L.call()" gives way to the reason it wraps,
+    and a value printed over several lines does not cut off the reason after it."""
+    import keras
+    import tensorflow as tf
+
+    from grader.checks import describe
+
+    class Broken(keras.layers.Layer):
+        def call(self, x):  # noqa: ANN001, ANN202
+            raise ValueError("the scale went wrong")
+
+    with pytest.raises(ValueError) as called:
+        Broken()(np.zeros((2, 3), "float32"))
+    assert describe(called.value) == "ValueError: the scale went wrong (when calling Broken.call())"
+    with pytest.raises(ValueError) as built:
+        keras.Sequential([keras.Input((3,)), Broken()])
+    assert describe(built.value).endswith("Error encountered: the scale went wrong (when calling Broken.call())")
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(6)])
+    with pytest.raises(ValueError) as watched, tf.GradientTape() as tape:
+        tape.watch(model.trainable_variables)
+    line = describe(watched.value)
+    assert "\n" not in line and line.endswith("of type 'Variable', not tf.Tensor or tf.Variable or ExtensionType.")
+    assert len(line) < 450
