@@ -260,7 +260,7 @@ def describe(exc: BaseException, *, chain: bool = False) -> str:
             if os.path.dirname(f.filename) == os.getcwd()]  # the sandbox runs in the scratch
     where: list[str] = []
     for f in reversed(mine):
-        frame = f"{os.path.basename(f.filename)}, line {f.lineno}: {f.line}"
+        frame = _printable(f"{os.path.basename(f.filename)}, line {f.lineno}: {f.line}")
         if not where or where[-1] != frame:  # a comprehension is a frame of its own on the same line
             where.append(frame)
     text = _first_paragraph(str(exc))
@@ -269,8 +269,14 @@ def describe(exc: BaseException, *, chain: bool = False) -> str:
     name = type(exc).__name__
     line = f"{name}: {text}" if text else name
     if where:
-        line += f" ({where[0]})" + (CALLED_FROM + CALLED_FROM.join(where[1:]) if chain else "")
+        line += f" ({where[0]})" + (CALLED_FROM + CALLED_FROM.join(where[1:]) if chain and where[1:] else "")
     return line
+
+
+def _printable(text: str) -> str:
+    """Text of the submission's choosing (a file name it compiled code under) on one line:
+    control characters escaped, so that it cannot start a line of its own in the feedback."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 MAX_MESSAGE = 400  # characters of an exception's message kept: its start and its end

@@ -326,9 +326,12 @@ def _memory_errors(seen: Observed) -> list[str]:
 
 
 def _timed_out(end: JobEnd, seen: Observed) -> list[str]:
-    """Checks (or the import, or the run) that ran out of wall time."""
-    found = [name for name, o in seen.observations.items() if (o.error or "").startswith("timed out")]
-    found += [f"the import of {m}.py" for m, e in seen.import_errors.items() if "timed out" in e]
+    """Checks (or the import, or the run) that ran out of wall time. Not those out of CPU time:
+    a job's CPU time is its own whatever the machine's load (its own threads waiting for the
+    cores, which the kernel counts as pressure too, are its doing)."""
+    found = [name for name, o in seen.observations.items()
+             if (o.error or "").startswith("timed out") and "wall time" in (o.error or "")]  # fmt: skip
+    found += [f"the import of {m}.py" for m, e in seen.import_errors.items() if "timed out" in e and "wall time" in e]
     return found or (["the run"] if end.timed_out else [])
 
 

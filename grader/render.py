@@ -57,8 +57,8 @@ def _check_lines(row: Row, name_width: int, score_width: int, width: int) -> lis
     else:  # a narrow terminal: the description under the row
         lines = [head.rstrip(), *_wrap(row.description, width, "        ")]
     lines[0] = lines[0].replace(word, click.style(word, fg=colour, bold=True), 1)
-    for item in row.feedback:
-        lines += _wrap(shown_text(item), width, "        ")
+    for item in row.feedback:  # one line each: a newline in one must not forge a line of ours
+        lines += _wrap(shown_name(item), width, "        ")
     return lines
 
 
@@ -92,7 +92,7 @@ def submission_text(result: SubmissionResult, *, title: str, hidden_exist: bool,
         lines.append("")
         for problem in s.problems:
             lead = " " * (len(problem) - len(problem.lstrip()))
-            for line in _wrap(shown_text(problem.strip()), width, lead + "  ", first=lead):
+            for line in _wrap(shown_name(problem.strip()), width, lead + "  ", first=lead):
                 lines.append(click.style(line, fg="red"))
     lines.append("")
     name_width = max([len(r.name) for r in s.rows] + [10])
@@ -106,7 +106,7 @@ def submission_text(result: SubmissionResult, *, title: str, hidden_exist: bool,
     if s.status:
         lines.append(click.style(f"status: {s.status}", fg="red"))
     for note in s.notes:
-        lines += _wrap(shown_text(note), width, "      ", first="note: ")
+        lines += _wrap(shown_name(note), width, "      ", first="note: ")
     if s.output:
         lines += ["", "your code printed (last lines):"]
         for line in s.output:

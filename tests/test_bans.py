@@ -106,6 +106,10 @@ OWN_NAMES = {
         "        grads = tape.gradient(loss, self.model.trainable_variables)\n"
         "        optimizer.apply_gradients(zip(grads, self.model.trainable_variables))\n        return loss\n",
     ),
+    "a try-out at top level whose names a graded function uses as locals": (
+        CH8, BACKWARD, BACKWARD, "\n\nimport tensorflow as tf\n\nwith tf.GradientTape() as tape:\n"
+        "    a = tf.constant([[1.0, 2.0]])\n    z = a * 2.0\ncache = tf.reduce_sum(z)\n",
+    ),
     "an own function called he_normal": (
         CH2, "    return keras.random.normal(shape, mean=0.0, stddev=np.sqrt(2.0 / fan_in), dtype=dtype)\n",
         "    return he_normal(shape, fan_in, dtype)\n",

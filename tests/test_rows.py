@@ -395,15 +395,22 @@ def test_a_lost_worker_leaves_a_row_the_next_run_regrades(tmp_path, course) -> N
 
 def test_a_timeout_on_a_starved_machine_is_graded_again(session, course, monkeypatch) -> None:
     """A check that ran out of wall time while runnable tasks waited for a CPU most of the time
-    (Linux's CPU pressure) may be the machine's doing: the row says so and is retryable."""
-    ticks = iter([0, 10**12] * 4)  # microseconds some task waited: all of the run's time
+    (Linux's CPU pressure) may be the machine's doing: the row says so and is retryable. One
+    that ran out of CPU time is the submission's own, whatever the pressure (its own threads
+    waiting for the cores count as pressure too)."""
+    ticks = iter([0, 10**12] * 8)  # microseconds some task waited: all of the run's time
     monkeypatch.setattr(grading, "_stalled_us", lambda: next(ticks))
     loop = (ROOT / "tests/data/hostile/infinite_loop_in_function/fundamentals.py").read_text()
+    waits = loop.replace("    while True:\n        pass", "    import time\n\n    time.sleep(600)")
+    assert waits != loop
     chapter = course.chapter("chapter1")
     session.reference(chapter)
-    result = session.grade(chapter, Submission("loop", loop), limits=Limits(wall_s=20, check_s=1, cpu_s=20, memory_mb=512))
+    limits = Limits(wall_s=30, check_s=1, cpu_s=20, memory_mb=512)
+    result = session.grade(chapter, Submission("waits", waits), limits=limits)
     assert result.retryable and result.status == "completed"
     assert any("timed out while the machine was short of CPU" in m for m in result.messages), result.messages
+    result = session.grade(chapter, Submission("loop", loop), limits=limits)
+    assert not result.retryable and not any("short of CPU" in m for m in result.messages), result.messages
 
 
 def test_a_judge_that_fails_costs_its_check_only(session, course, monkeypatch) -> None:

@@ -85,3 +85,24 @@ def test_a_job_that_leaves_nothing_keeps_the_warm_worker(session, course) -> Non
     for n in range(2):
         assert session.grade(chapter, Submission(f"next{n}", solution)).score == 20
     assert session.worker._proc.pid == warm, "the worker was restarted after a clean job"
+
+
+def test_the_events_pipe_a_job_changed_is_not_the_next_jobs(session, course) -> None:
+    """A job that sets its events pipe non-blocking, in packet mode and one page small leaves
+    the next job the pipe it had: each job writes through a file description of its own (the
+    shared one, which the grader holds too, keeps its flags), and the worker restores the
+    pipe's size before each job. The next jobs report everything."""
+    import fcntl
+
+    from conftest import ROOT
+
+    chapter = course.chapter("chapter1")
+    hostile = (ROOT / "tests/data/hostile/events_pipe_flags/fundamentals.py").read_text()
+    solution = (ROOT / "solutions/chapter1/fundamentals.py").read_text()
+    shared = session.worker._events_w  # the write end every worker and job was handed
+    assert "changed the flags of descriptor" in session.grade(chapter, Submission("hostile", hostile)).output_tail
+    assert not fcntl.fcntl(shared, fcntl.F_GETFL) & (os.O_NONBLOCK | os.O_DIRECT)
+    after = session.grade(chapter, Submission("honest", solution))
+    assert fcntl.fcntl(shared, fcntl.F_GETPIPE_SZ) == 1 << 16
+    assert after.status == "completed" and after.score == after.max_score, submission_text(
+        after, title="", hidden_exist=True)

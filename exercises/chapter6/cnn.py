@@ -44,7 +44,7 @@ def build_small_cnn(input_shape, n_classes):
         5. Dense: `n_classes` units, softmax
 
     On (28, 28, 1) images with 10 classes the output shapes are (None, 28, 28, 8),
-    (None, 14, 14, 8), (None, 6, 6, 16), (None, 576) and (None, 10): 7,050 parameters in all.
+    (None, 14, 14, 8), (None, 6, 6, 16), (None, 576) and (None, 10): 7,018 parameters in all.
     """
     raise NotImplementedError("build_small_cnn")
 

@@ -18,6 +18,8 @@ import tempfile
 import types
 from pathlib import Path
 
+from pydantic import BaseModel
+
 from grader.checks import (
     Check, CheckTimeout, checks_in, compiled, describe, load_check_modules, run_probe,
 )  # fmt: skip
@@ -27,6 +29,7 @@ from grader.sandbox.syscalls import forbid_namespaces
 
 PR_SET_NO_NEW_PRIVS = 38
 PR_SET_DUMPABLE = 4
+CLONE_NEWIPC = 0x08000000
 CHECK_WALL_FACTOR = 10  # a check's wall-time bound, in multiples of its CPU-time limit
 
 
@@ -48,8 +51,15 @@ def run(job: Job, result_fd: int, scratch: Path, uid: int | None, memory_base: i
     os.dup2(null, 0)
     os.closerange(3, result_fd)
     os.closerange(result_fd + 1, 65536)
+    result_fd = _private(result_fd)
+    os.environ.pop("TF_GRADER_EVENTS_FD", None)
     _limit(job, memory_base)
     if uid is not None:
+        # System V shared memory, semaphores and queues of the job's own, gone with its last
+        # process: in the worker's namespace they would outlive the job, and hold memory that no
+        # limit counts while the next submissions are graded
+        if sys.platform == "linux" and ctypes.CDLL(None, use_errno=True).unshare(CLONE_NEWIPC) != 0:
+            raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWIPC) failed")
         for path in [scratch, *scratch.iterdir()]:
             os.chown(path, uid, uid)
         os.setgroups([])
@@ -70,9 +80,10 @@ def run(job: Job, result_fd: int, scratch: Path, uid: int | None, memory_base: i
     logging.getLogger("tensorflow").addFilter(lambda record: "tf.function retracing" not in record.getMessage())
 
     token = job.token
+    dump = BaseModel.model_dump_json  # taken before the submission runs: it may replace pydantic's
 
     def send(event: Observation | ProbeStarted | ModuleImported) -> None:
-        channel.write(f"{token} {event.model_dump_json()}\n")
+        channel.write(f"{token} {dump(event)}\n")
 
     checks: dict[str, Check] = {}
     for module in load_check_modules(_sources(job)).values():
@@ -111,6 +122,19 @@ def run(job: Job, result_fd: int, scratch: Path, uid: int | None, memory_base: i
             break
         send(observation)
     channel.flush()
+
+
+def _private(fd: int) -> int:
+    """The events pipe, reopened: a file description of this job's own, so that what the
+    submission sets on it (O_NONBLOCK, packet mode) is not the worker's and the next job's.
+    Where there is no /proc (macOS) the shared one stays; there is no other student there."""
+    try:
+        mine = os.open(f"/proc/self/fd/{fd}", os.O_WRONLY)
+    except OSError:
+        return fd
+    os.dup2(mine, fd)
+    os.close(mine)
+    return fd
 
 
 def prepare(job: Job) -> None:

@@ -204,14 +204,19 @@ class Snapshot:
     """Identities of everything in the probe machinery's namespaces, to compare later.
 
     Grader modules and classes must stay exactly as they are (a new name in a module can shadow
-    a builtin the grader calls); in builtins and NumPy, the names that exist must keep their
-    objects (adding names is harmless). Namespaces come as {name: dict}. Taken once in the warm
-    worker (children inherit it). Compared with `operator.is_`, not `id()`, which raises an
-    audit event per call."""
+    a builtin the grader calls); in builtins, NumPy, the library classes grader classes derive
+    from (pydantic's BaseModel) and sys.modules' entries for the grader, the names that exist
+    must keep their objects (adding names is harmless). Namespaces come as {name: dict}, or
+    {name: (dict, the keys to keep)}. Taken once in the warm worker (children inherit it).
+    Compared with `operator.is_`, not `id()`, which raises an audit event per call."""
 
-    def __init__(self, exact: dict[str, dict], kept: dict[str, dict]) -> None:
+    def __init__(self, exact: dict[str, dict], kept: dict[str, dict | tuple[dict, list[str]]]) -> None:
         self.exact = [(name, d, dict(d), list(d), list(d.values())) for name, d in exact.items()]
-        self.kept = [(name, d, dict(d), operator.itemgetter(*d), list(d.values())) for name, d in kept.items()]
+        self.kept = []
+        for name, space in kept.items():
+            live, keys = space if isinstance(space, tuple) else (space, list(space))
+            get = operator.itemgetter(*keys) if len(keys) > 1 else (lambda d, k=keys[0]: (d[k],))
+            self.kept.append((name, live, {k: live[k] for k in keys}, get, [live[k] for k in keys]))
         self.gc_debug = gc.get_debug()
 
     @classmethod
@@ -221,10 +226,16 @@ class Snapshot:
         modules = {name: m for name, m in list(sys.modules.items())
                    if m is not None and (name == "grader" or name.startswith("grader."))}  # fmt: skip
         exact = {name: vars(m) for name, m in modules.items()}
-        for name, m in modules.items():
-            exact.update({f"{name}.{k}": vars(v) for k, v in vars(m).items()
-                          if isinstance(v, type) and v.__module__ == name})  # fmt: skip
-        return cls(exact, {"builtins": vars(builtins), "numpy": vars(numpy)})
+        for space in exact.values():  # a warning raised in a grader frame (a student's unclosed
+            space.setdefault("__warningregistry__", {})  # file, collected there) adds this name
+        classes = [v for name, m in modules.items() for v in vars(m).values()
+                   if isinstance(v, type) and v.__module__ == name]  # fmt: skip
+        exact.update({f"{c.__module__}.{c.__qualname__}": vars(c) for c in classes})
+        bases = {b for c in classes for b in c.__mro__[1:]
+                 if not b.__module__.startswith(("grader", "builtins"))}  # fmt: skip
+        kept = {"builtins": vars(builtins), "numpy": vars(numpy), "sys.modules": (sys.modules, sorted(modules))}
+        kept.update({f"{b.__module__}.{b.__qualname__}": vars(b) for b in bases})
+        return cls(exact, kept)
 
     def changed(self) -> str | None:
         """What was changed since, in words, or None."""

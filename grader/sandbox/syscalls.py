@@ -1,11 +1,14 @@
-"""A seccomp filter that keeps a submission from making namespaces, mounts or a chroot.
+"""A seccomp filter that keeps a submission from making namespaces, mounts or a chroot, or
+System V shared memory, semaphores and message queues.
 
 The machine allows unprivileged user namespaces, and inside one a process is root: it can mount,
 chroot and unshare the rest, which a submission has no use for (bubblewrap's --disable-userns
 would need the worker in a user namespace of its own, where it could not switch to the job's
 uid). The filter, inherited by everything the child starts, answers EPERM to unshare, setns,
 the mount calls, pivot_root, chroot and clone with a namespace flag; clone3, whose flags the
-filter cannot read, gets ENOSYS, and the C library falls back to clone.
+filter cannot read, gets ENOSYS, and the C library falls back to clone. shmget, semget and
+msgget get EPERM too: System V memory is counted by no process's memory limit (the job's IPC
+namespace of its own frees it when the job ends; the filter keeps it from being made at all).
 """
 
 from __future__ import annotations
@@ -21,9 +24,11 @@ NAMESPACE_FLAGS = 0x7E020000  # CLONE_NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER,
 # machine -> (audit arch, {name: number}); the mount API calls 428-442 are the same on both
 ARCHES = {
     "x86_64": (0xC000003E, {"unshare": 272, "setns": 308, "mount": 165, "umount2": 166,
-                            "pivot_root": 155, "chroot": 161, "clone": 56}),
+                            "pivot_root": 155, "chroot": 161, "clone": 56,
+                            "shmget": 29, "semget": 64, "msgget": 68}),
     "aarch64": (0xC00000B7, {"unshare": 97, "setns": 268, "mount": 40, "umount2": 39,
-                             "pivot_root": 41, "chroot": 51, "clone": 220}),
+                             "pivot_root": 41, "chroot": 51, "clone": 220,
+                             "shmget": 194, "semget": 190, "msgget": 186}),
 }  # fmt: skip
 NEW_MOUNT_API = (428, 429, 430, 431, 432, 433, 442)  # open_tree ... fspick, mount_setattr
 CLONE3 = 435
@@ -45,7 +50,8 @@ def forbid_namespaces() -> bool:
 
 
 def _program(audit_arch: int, numbers: dict[str, int]) -> list[tuple[int, int, int, int]]:
-    denied = [numbers[n] for n in ("unshare", "setns", "mount", "umount2", "pivot_root", "chroot")]
+    denied = [numbers[n] for n in ("unshare", "setns", "mount", "umount2", "pivot_root", "chroot",
+                                   "shmget", "semget", "msgget")]
     denied += NEW_MOUNT_API
     ops = [
         (LD, 0, 0, 4),  # arch

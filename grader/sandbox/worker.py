@@ -8,6 +8,7 @@ this process, only in children, which it times, watches and kills with everythin
 from __future__ import annotations
 
 import ctypes
+import fcntl
 import gc
 import os
 import select
@@ -156,6 +157,7 @@ def run_job(job: Job, uid: int | None, machinery: Snapshot) -> JobEnd:
     fails (a process that would not die, a file that stays), the reply says the worker retires:
     the next job must start on a clean worker."""
     child.prepare(job)
+    _reset_events_pipe(int(os.environ["TF_GRADER_EVENTS_FD"]))
     before = _shared_state()  # before the scratch is made: it is gone again when the job is
     # our own mount per job where we are root in our own sandbox: dropped whole afterwards
     scratch, mounted = make_scratch("/tmp" if _in_sandbox() else None, SCRATCH_MB,
@@ -188,6 +190,20 @@ def run_job(job: Job, uid: int | None, machinery: Snapshot) -> JobEnd:
         scratch=str(scratch),
         worker_retired=_not_clean(before, scratch, left),
     )
+
+
+PIPE_BYTES = 1 << 16  # Linux's default pipe buffer
+
+
+def _reset_events_pipe(fd: int) -> None:
+    """The events pipe as the worker got it: blocking, and its buffer back to the default size
+    (a job's own file description cannot change the worker's, but the buffer is the pipe's)."""
+    fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~(os.O_NONBLOCK | getattr(os, "O_DIRECT", 0)))
+    if hasattr(fcntl, "F_SETPIPE_SZ"):  # Linux
+        try:
+            fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+        except OSError:
+            pass  # more than an unprivileged worker may set: the buffer stays at least that large
 
 
 SHARED_DIRS = ("/tmp", "/dev/shm")
