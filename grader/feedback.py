@@ -68,6 +68,11 @@ class Summary:
     run: str = ""  # seed, versions, device, time
 
 
+SLOW_IMPORT = ("code at top level runs when the file is imported, and counts against the limit: "
+               "put experiments (a long training run, say) under `if __name__ == \"__main__\":` in a .py "
+               "file, or tag their notebook cells skip-grading")
+
+
 def summarise(result: SubmissionResult, *, title: str, hidden_exist: bool, source: str | None = None,
               hidden_points: float | None = None, output_lines: int = 8) -> Summary:  # fmt: skip
     """The summary of one result. `source`: the graded code, to show a syntax error's line with
@@ -82,6 +87,8 @@ def summarise(result: SubmissionResult, *, title: str, hidden_exist: bool, sourc
             innermost, *callers = plain_tf(error).split(CALLED_FROM)
             out.problems.append(f"  {innermost}")
             out.problems += [f"    called from {line}" for line in callers]
+            if error.startswith("import timed out"):
+                out.problems.append(f"  {SLOW_IMPORT}")
             repeated.add(f"{module}.py could not be imported")
         elif result.status == "syntax_error":
             out.problems.append(message)

@@ -117,10 +117,12 @@ def observe(
     calls: list[ProbeCall],
     seed: int,
     limits: Limits,
+    *,
+    notebook: bool = False,
 ) -> tuple[Observed, JobEnd]:
     job = Job(
         files=files, check_sources=chapter.check_sources, calls=calls, seed=seed, limits=limits,
-        token=secrets.token_hex(16),
+        token=secrets.token_hex(16), notebook=notebook,
     )
     stalled = _stalled_us()
     start = time.monotonic()
@@ -222,7 +224,8 @@ def grade_submission(
     banned = forbidden_uses(chapter, submission.source)
     calls = [ProbeCall(check=c.name, module=chapter.spec.module, watch=bool(c.forbid)) for c in chapter.checks]
     seen, end = observe(
-        worker, {chapter.module_file: submission.source}, chapter, calls, seed, limits
+        worker, {chapter.module_file: submission.source}, chapter, calls, seed, limits,
+        notebook=submission.cells is not None,
     )
     ended = _ended(end, seen, len(calls), limits)
     messages = [f"could not import {m}.py: {e}" for m, e in seen.import_errors.items()]

@@ -126,6 +126,8 @@ class Job(Model):
     limits: Limits
     token: str = Field(description="fresh per job; starts every line the probe code writes, so a "
                        "line without it was written by the submission")
+    notebook: bool = Field(default=False, description="the module's code came from a notebook: "
+                           "IPython's display() and get_ipython() exist for it, as in Jupyter")
 
     @property
     def exchange_name(self) -> str:

@@ -41,10 +41,61 @@ class NotebookCode:
 
 
 _CHECKS = re.compile(r"\bnotebook_check\s*\(")
+CHECK_NAME = "notebook_check"
+# IPython's own syntax, where IPython is not installed to read it: a magic or shell line, an
+# assignment of one (`files = !ls`), a help request (`keras.layers.Dense?`, `?np.tanh`)
+_IPYTHON_LINE = re.compile(r"^\s*([%!]|[\w.,\s\[\]]+=\s*[%!]|\?+[\w.]+\s*$|[\w.\[\]()'\"]+\?\??\s*$)")
+_ASSIGNED = re.compile(r"^(\s*)([\w.,\s\[\]]+?)\s*=\s*get_ipython\(\)")
 
 
-def _is_ipython(line: str) -> bool:
-    return line.lstrip().startswith(("%", "!"))
+def python_lines(source: str) -> list[str]:
+    """A cell's lines as plain Python, one for one: IPython's own syntax (magics, shell lines,
+    `name?`) becomes `pass`, or `name = None` where its value is assigned, at its indentation,
+    so that lines keep their numbers and blocks their bodies. Read with IPython's own
+    transformer where IPython is installed (Jupyter's reading: a `%` that continues an
+    expression is Python's), else by line."""
+    lines = source.splitlines()
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+
+        python = TransformerManager().transform_cell(source).splitlines()
+    except Exception:  # no IPython here, or a cell it cannot read
+        python = [_neutral(line) if _IPYTHON_LINE.match(line) else line for line in lines]
+    if len(python) != len(lines):  # a transform that joined lines: keep the cell as written
+        return lines
+    return [line if new == line else _neutral(new) for line, new in zip(lines, python)]
+
+
+def _neutral(line: str) -> str:
+    indent = line[: len(line) - len(line.lstrip())]
+    assigned = _ASSIGNED.match(line) or re.match(r"^(\s*)([\w.,\s\[\]]+?)\s*=\s*[%!]", line)
+    return f"{indent}{assigned.group(2)} = None" if assigned else f"{indent}pass"
+
+
+def without_checks(lines: list[str]) -> list[str] | None:
+    """The cell without its top-level statements that name notebook_check (the import and the
+    call: checking from inside the sandbox would grade again, recursively), each line of them
+    blank; the rest of the cell, definitions included, stays. None if the cell cannot be parsed
+    and mentions a check: then it is left out whole."""
+    source = "\n".join(lines)
+    if not _CHECKS.search(source) and CHECK_NAME not in source:
+        return lines
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return None if _CHECKS.search(source) else lines
+    kept = list(lines)
+    for statement in tree.body:
+        if any(_names_check(node) for node in ast.walk(statement)):
+            for number in range(statement.lineno, (statement.end_lineno or statement.lineno) + 1):
+                kept[number - 1] = ""
+    return kept
+
+
+def _names_check(node: ast.AST) -> bool:
+    return ((isinstance(node, ast.Name) and node.id == CHECK_NAME)
+            or (isinstance(node, ast.Attribute) and node.attr == CHECK_NAME)
+            or (isinstance(node, ast.alias) and CHECK_NAME in (node.name, node.asname)))  # fmt: skip
 
 
 def notebook_code(path: Path) -> NotebookCode:
@@ -73,25 +124,26 @@ def notebook_code(path: Path) -> NotebookCode:
     except Exception as exc:  # nbformat raises many kinds on a damaged file
         raise BadInput(f"cannot read {path}: {_first_line(exc)}") from exc
     code = joined(sources)
-    if not code.source.strip():
+    if all(line.strip() in ("", "pass") for line in code.source.splitlines()):  # IPython lines only
         raise BadInput(f"{path} has no code cells")
     return code
 
 
 def joined(cells: list[tuple[str, list[str]]]) -> NotebookCode:
-    """Code cells, given as (source, tags), joined into one module: cells tagged skip-grading,
-    cell magics and cells that call notebook_check (checking from inside the sandbox would
-    grade again, recursively) are left out, and so are IPython lines."""
+    """Code cells, given as (source, tags), joined into one module: cells tagged skip-grading
+    and cell magics are left out, and so are the statements that check the notebook (see
+    `without_checks`); IPython's own lines become plain Python (see `python_lines`)."""
     out: list[str] = []
     where: list[Location] = []
     for number, (source, tags) in enumerate(cells, start=1):
-        lines = source.splitlines()
-        if SKIP_TAG in tags or (lines and lines[0].lstrip().startswith("%%")) or _CHECKS.search(source):
+        if SKIP_TAG in tags or source.lstrip().startswith("%%"):
+            continue
+        lines = without_checks(python_lines(source))
+        if lines is None:
             continue
         for i, line in enumerate(lines, start=1):
-            if not _is_ipython(line):
-                out.append(line)
-                where.append((number, i))
+            out.append(line)
+            where.append((number, i))
         out.append("")  # cells end with a blank line, as if they were one file
         where.append((number, len(lines) + 1))
     return NotebookCode(source="\n".join(out) + "\n", lines=tuple(where))

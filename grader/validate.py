@@ -14,6 +14,7 @@ always. With several warm workers (`Session(jobs=N)`) the submissions are graded
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import queue
@@ -31,7 +32,7 @@ from grader.models import Model, Observation, SubmissionResult
 from grader.recorded import load_recording, recorded_path, staleness
 from grader.sandbox.client import Worker
 from grader.session import Session
-from grader.submission import Submission
+from grader.submission import Submission, read_submission
 
 MUTANTS_DIR = "mutants"
 ALTERNATIVES_DIR = "alternatives"
@@ -100,7 +101,8 @@ def judge_mutant(result: SubmissionResult, mutant: Mutant, seed: int) -> str | N
 def alternatives(chapter: Chapter) -> list[Path]:
     if chapter.solution_dir is None:
         return []
-    return sorted((chapter.solution_dir / ALTERNATIVES_DIR).glob("*.py"))
+    folder = chapter.solution_dir / ALTERNATIVES_DIR
+    return sorted([*folder.glob("*.py"), *folder.glob("*.ipynb")])
 
 
 def judge_alternative(result: SubmissionResult) -> str | None:
@@ -117,7 +119,7 @@ class Trial:
 
     chapter: Chapter
     case: str
-    source: str
+    submission: Submission
     judge: Callable[[SubmissionResult], str | None]
 
 
@@ -132,14 +134,17 @@ def trials(chapter: Chapter, seed: int) -> list[Trial]:
         scoring = [c.name for c in result.checks if c.score > 0]
         return f"scores points on {scoring}" if scoring else None
 
-    found = [Trial(chapter, "reference solution", solution, judge_alternative),
-             Trial(chapter, "stub", stub, stub_judge)]  # fmt: skip
+    found = [Trial(chapter, "reference solution", Submission("reference solution", solution), judge_alternative),
+             Trial(chapter, "stub", Submission("stub", stub), stub_judge)]  # fmt: skip
     for path in mutants(chapter):
         mutant = load_mutant(path)
-        found.append(Trial(chapter, f"mutant {path.stem}", mutate(solution, mutant, path.stem),
+        case = f"mutant {path.stem}"
+        found.append(Trial(chapter, case, Submission(case, mutate(solution, mutant, path.stem)),
                            functools.partial(judge_mutant, mutant=mutant, seed=seed)))  # fmt: skip
-    for path in alternatives(chapter):
-        found.append(Trial(chapter, f"alternative:{path.stem}", path.read_text(), judge_alternative))
+    for path in alternatives(chapter):  # a .py file, or a notebook as a student hands it in
+        case = f"alternative:{path.stem}"
+        alternative = dataclasses.replace(read_submission(path, chapter.module_file), label=case)
+        found.append(Trial(chapter, case, alternative, judge_alternative))
     return found
 
 
@@ -166,7 +171,7 @@ def validate(
         return run
 
     def grade_trial(trial: Trial, key: tuple[str, int], worker: Worker) -> list:
-        result = session.grade(trial.chapter, Submission(trial.case, trial.source), worker=worker,
+        result = session.grade(trial.chapter, trial.submission, worker=worker,
                                reference=references[trial.chapter.name])  # fmt: skip
         problem = trial.judge(result)
         return [(key, Verdict(chapter=trial.chapter.name, case=trial.case, ok=problem is None,

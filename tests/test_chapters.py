@@ -12,7 +12,7 @@ import pytest
 
 from grader.course import Course
 from grader.session import Session
-from grader.submission import Submission
+from grader.submission import Submission, read_submission
 from grader.validate import alternatives, judge_mutant, load_mutant, mutants, mutate, validate, validate_chapter
 
 from conftest import ROOT
@@ -55,7 +55,7 @@ def test_planted_mistake_loses_its_points(chapter, path, session) -> None:
 @pytest.mark.parametrize("chapter,path", ALTERNATIVES, ids=[f"{c.name}-{p.stem}" for c, p in ALTERNATIVES])
 def test_alternative_scores_full_marks(chapter, path, session) -> None:
     """A correct solution in another style than the reference's earns every point."""
-    result = _grade(session, chapter, path.read_text(), path.stem)
+    result = session.grade(chapter, read_submission(path, chapter.module_file))  # a .py or a notebook
     lost = {c.name: c.feedback for c in result.checks if c.score < c.points}
     assert not lost
     assert result.status == "completed", result.messages

@@ -53,6 +53,38 @@ def test_code_cells_are_joined_without_magics_shell_lines_or_skipped_cells(tmp_p
     compile(code.source, "w.py", "exec")
 
 
+def test_ipython_syntax_becomes_python_line_for_line(tmp_path) -> None:
+    """What Jupyter reads as IPython (help, shell output assigned, a magic in a block) is not a
+    syntax error here, lines keep their numbers, and a % that continues an expression stays."""
+    _write(tmp_path / "w.ipynb", [
+        v4.new_code_cell("import numpy as np\nnp.tanh?\n??np.exp\nfiles = !ls\nif True:\n    %time 1\n"
+                         "rest = (7\n        % 4)"),
+    ])
+    code = notebook_code(tmp_path / "w.ipynb")
+    lines = code.source.splitlines()
+    assert lines[:7] == ["import numpy as np", "pass", "pass", "files = None", "if True:", "    pass", "rest = (7"]
+    assert lines[7].strip() == "% 4)" and code.lines[7] == (1, 8)
+    namespace: dict = {}
+    exec(compile(code.source, "w.py", "exec"), namespace)
+    assert namespace["rest"] == 3 and namespace["files"] is None
+
+
+def test_a_cell_that_checks_keeps_its_definitions(tmp_path, session, course) -> None:
+    """Only the statements that name notebook_check are left out of a cell: a function defined
+    above the check in the same cell, or in a cell whose comment mentions it, is graded."""
+    chapter = course.chapter("chapter1")
+    head, relu = SOLUTION.split("def relu(z):")
+    _write(tmp_path / "w.ipynb", [
+        v4.new_code_cell(head + "# checked below with notebook_check(\"chapter1\")"),
+        v4.new_code_cell("def relu(z):" + relu + "\nfrom grader import notebook_check\nnotebook_check(\n    'chapter1')\n"),
+        v4.new_code_cell("display(relu(np.array([-1.0, 2.0])))\nget_ipython()"),
+    ])
+    result = session.grade(chapter, read_submission(tmp_path / "w.ipynb", chapter.module_file))
+    assert result.status == "completed", result.messages
+    assert result.score == result.max_score, [c.feedback for c in result.checks if c.score < c.points]
+    assert "array([0., 2.])" in result.output_tail  # display() shows what Jupyter would
+
+
 @pytest.mark.parametrize("content,message", [
     ("{ this is not json", "cannot read"),
     (json.dumps({"cells": [], "metadata": {}}), "no nbformat version"),
@@ -254,3 +286,19 @@ def test_notebook_check_grades_the_kernels_history_where_the_file_is_not_found(t
     shown = "".join(o.get("data", {}).get("text/html", "") for o in executed.cells[-1].outputs)
     assert "graded the cells this kernel ran last (In [1], [4], [5])" in shown
     assert "step is defined in cells In [1], [5]; the last one (In [5]) is graded" in shown, shown
+
+
+def test_a_slow_top_level_cell_is_named_as_the_reason(tmp_path, session, course) -> None:
+    """Top-level code that runs past the limit at import: the student reads that it counts, and
+    how to keep an experiment out of grading."""
+    from grader.models import Limits
+    from grader.render import submission_text
+
+    chapter = course.chapter("chapter1")
+    _write(tmp_path / "w.ipynb", [v4.new_code_cell(SOLUTION), v4.new_code_cell("while True:\n    pass")])
+    result = session.grade(chapter, read_submission(tmp_path / "w.ipynb", chapter.module_file),
+                           limits=Limits(wall_s=20, check_s=2, cpu_s=20, memory_mb=512))
+    text = submission_text(result, title="", hidden_exist=True)
+    assert result.score == 0 and "import timed out after 2 s of CPU time" in text, text
+    assert "tag their notebook cells skip-grading" in text and "if __name__ == \"__main__\":" in text
+    assert not result.retryable

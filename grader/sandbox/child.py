@@ -174,6 +174,8 @@ def _import(name: str, scratch: Path, job: Job, send) -> types.ModuleType | None
     try:
         spec = importlib.util.spec_from_file_location(name, path)
         module = importlib.util.module_from_spec(spec)
+        if job.notebook:  # what a Jupyter kernel has without an import (the code may redefine them)
+            module.__dict__.update(display=_display, get_ipython=lambda: None)
         sys.modules[name] = module
         spec.loader.exec_module(module)
     except CheckTimeout as stop:
@@ -186,6 +188,11 @@ def _import(name: str, scratch: Path, job: Job, send) -> types.ModuleType | None
         _timers(0)
     send(ModuleImported(module=name))
     return module
+
+
+def _display(*values: object, **_: object) -> None:
+    """IPython's display() where there is no notebook to show in: the text it would show."""
+    print(*(v if isinstance(v, str) else repr(v) for v in values))
 
 
 def _limit(job: Job, memory_base: int) -> None:
