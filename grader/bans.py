@@ -574,40 +574,64 @@ def _resolve(path: str) -> Any:
     return found
 
 
+@dataclass
+class _Watched:
+    """The check being watched: the APIs it bans, the submission's file, the functions exempt."""
+
+    apis: frozenset[str]
+    own_file: str | None
+    allow_in: tuple[str, ...]
+    seen: list[BannedCall] = field(default_factory=list)
+
+
+# What every wrapper records into, whenever it was made: a wrapper the submission kept from its
+# import (`count = getattr(keras.Model, "count" + "_params")`) still reports to the check that runs
+_WATCHED: _Watched | None = None
+
+
+def _note(api: str, imported: bool = False) -> None:
+    """A banned API was called: recorded when the submission's own code called it while a check
+    that bans it runs (not from a function of `allow_in`)."""
+    watched = _WATCHED
+    if watched is None or api not in watched.apis or len(watched.seen) >= 20:
+        return
+    try:
+        frame = sys._getframe(2)
+        while frame is not None and frame.f_code.co_filename.startswith("<"):
+            frame = frame.f_back  # exec'd or eval'd text: its caller decides
+        if frame is None or frame.f_code.co_filename != watched.own_file:
+            return
+        outer, names = frame, []
+        while outer is not None:
+            if outer.f_code.co_filename == watched.own_file:
+                names.append(outer.f_code.co_name)
+            outer = outer.f_back
+        if set(names) & set(watched.allow_in):
+            return
+        call = BannedCall(api=api, function=frame.f_code.co_qualname, line=frame.f_lineno, imported=imported)
+    except Exception:  # the machinery was tampered with: the banned call counts, where unknown
+        call = BannedCall(api=api, function="?", line=0, imported=imported)
+    if call not in watched.seen:
+        watched.seen.append(call)
+
+
 @contextmanager
-def watching(bans: tuple[Ban, ...], module: types.ModuleType, allow_in: tuple[str, ...] = ()) -> Iterator[list]:
+def watching(bans: tuple[Ban, ...], module: types.ModuleType | None,
+             allow_in: tuple[str, ...] = ()) -> Iterator[list]:  # fmt: skip
     """Record the banned APIs the submission's own code calls while the block runs.
 
     Each banned function is replaced, wherever a module holds it, by a wrapper; a method on the
-    class that defines it; a class by a wrapped `__init__`; a module by wrapped import functions.
-    A call counts when its caller is the submission's file (code `exec`'d from it included), not
-    in a function of `allow_in`: Keras calling its own APIs for the student is not the student.
-    Everything is restored on exit. Yields the list of BannedCall it fills."""
-    own_file = getattr(module, "__file__", None)
-    seen: list[BannedCall] = []
+    class that defines it and on the library's subclasses that override it; a class by a wrapped
+    `__init__`; a module by wrapped import functions. A call counts when its caller is the
+    submission's file (code `exec`'d from it included), not in a function of `allow_in`: Keras
+    calling its own APIs for the student is not the student. Everything is restored on exit.
+    With `module` None (around the submission's import) nothing is recorded: what the import
+    keeps is a wrapper, which reports to every later check that bans its API. Yields the list
+    of BannedCall it fills."""
+    global _WATCHED
+    own = getattr(module, "__name__", None)
+    watched = _Watched(frozenset(b.api for b in bans), getattr(module, "__file__", None), tuple(allow_in))
     undo: list[tuple[Any, str, Any]] = []
-
-    def record(api: str, imported: bool = False) -> None:
-        if len(seen) >= 20:
-            return
-        try:
-            frame = sys._getframe(2)
-            while frame is not None and frame.f_code.co_filename.startswith("<"):
-                frame = frame.f_back  # exec'd or eval'd text: its caller decides
-            if frame is None or frame.f_code.co_filename != own_file:
-                return
-            outer, names = frame, []
-            while outer is not None:
-                if outer.f_code.co_filename == own_file:
-                    names.append(outer.f_code.co_name)
-                outer = outer.f_back
-            if set(names) & set(allow_in):
-                return
-            call = BannedCall(api=api, function=frame.f_code.co_qualname, line=frame.f_lineno, imported=imported)
-        except Exception:  # the machinery was tampered with: the banned call counts, where unknown
-            call = BannedCall(api=api, function="?", line=0, imported=imported)
-        if call not in seen:
-            seen.append(call)
 
     def patch(owner: Any, name: str, new: Any) -> None:
         """`owner`: a class, or a module's (or builtins') namespace dict."""
@@ -629,20 +653,21 @@ def watching(bans: tuple[Ban, ...], module: types.ModuleType, allow_in: tuple[st
             module_bans.append(ban)
         elif isinstance(target, type):
             if target.__init__ is not object.__init__:  # Keras and TensorFlow classes define one
-                patch(target, "__init__", _wrapped(target.__init__, ban.api, record))
+                patch(target, "__init__", _wrapped(target.__init__, ban.api))
         elif callable(target):
             owner = _resolve(ban.api.rsplit(".", 1)[0]) if ban.method else None
             if isinstance(owner, type):
                 leaf = ban.api.rsplit(".", 1)[1]
                 definer = next((k for k in owner.__mro__ if leaf in k.__dict__), None)
-                raw = definer.__dict__[leaf] if definer else None
-                if isinstance(raw, types.FunctionType):
-                    patch(definer, leaf, _wrapped(raw, ban.api, record))
+                overriding = [k for k in _subclasses(owner) if leaf in k.__dict__ and k.__module__ != own]
+                for k in dict.fromkeys([definer, *overriding] if definer else overriding):
+                    if isinstance(k.__dict__[leaf], types.FunctionType):  # Conv2D's own compute_output_shape too
+                        patch(k, leaf, _wrapped(k.__dict__[leaf], ban.api))
             else:
-                by_leaf.setdefault(ban.api.rsplit(".", 1)[-1], []).append((target, _wrapped(target, ban.api, record)))
+                by_leaf.setdefault(ban.api.rsplit(".", 1)[-1], []).append((target, _wrapped(target, ban.api)))
     for leaf, pairs in by_leaf.items():
         for target, wrapper in pairs:
-            for space in [*_holders(leaf, target), vars(module)]:
+            for space in [*_holders(leaf, target), *([vars(module)] if module is not None else [])]:
                 if space.get(leaf) is target:
                     patch(space, leaf, wrapper)
     if module_bans:
@@ -654,19 +679,21 @@ def watching(bans: tuple[Ban, ...], module: types.ModuleType, allow_in: tuple[st
 
         def guarded_import(name, globals=None, locals=None, fromlist=(), level=0):  # noqa: A002, ANN001, ANN202
             if not level and (api := matched(name)):
-                record(api, imported=True)
+                _note(api, imported=True)
             return original_import(name, globals, locals, fromlist, level)
 
         def guarded_import_module(name, package=None):  # noqa: ANN001, ANN202
             if api := matched(name):
-                record(api, imported=True)
+                _note(api, imported=True)
             return original_import_module(name, package)
 
         patch(builtins.__dict__, "__import__", guarded_import)
         patch(importlib.__dict__, "import_module", guarded_import_module)
+    previous, _WATCHED = _WATCHED, watched if module is not None else None
     try:
-        yield seen
+        yield watched.seen
     finally:
+        _WATCHED = previous
         for owner, name, old in reversed(undo):
             if isinstance(owner, type):
                 if old is _ABSENT:
@@ -700,9 +727,21 @@ def _holders(leaf: str, target: Any) -> list[dict]:
     return _HOLDERS[key]
 
 
-def _wrapped(original: Any, api: str, record: Any) -> Any:
+def _subclasses(cls: type) -> list[type]:
+    """Every class below `cls`, once each."""
+    found: dict[type, None] = {}
+    todo = [cls]
+    while todo:
+        for sub in type.__subclasses__(todo.pop()):
+            if sub not in found:
+                found[sub] = None
+                todo.append(sub)
+    return list(found)
+
+
+def _wrapped(original: Any, api: str) -> Any:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        record(api)
+        _note(api)
         return original(*args, **kwargs)
 
     try:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from grader.bans import watching
 from grader.checks import (
     Check, CheckTimeout, checks_in, compiled, describe, load_check_modules, run_probe,
 )  # fmt: skip
@@ -99,9 +100,13 @@ def run(job: Job, result_fd: int, scratch: Path, uid: int | None, memory_base: i
     modules: dict[str, types.ModuleType | None] = {}
     signal.signal(signal.SIGALRM, _on_timer)
     signal.signal(signal.SIGPROF, _on_timer)
+    # the APIs any watched check bans are wrapped while the submission is imported too: what it
+    # keeps then (a banned function under a name of its own) reports to the checks that ban it
+    bans = tuple(dict.fromkeys(b for call in job.calls if call.watch for b in checks[call.check].forbid))
     for call in job.calls:
         if call.module not in modules:
-            modules[call.module] = _import(call.module, scratch, job, send)
+            with watching(bans, None):
+                modules[call.module] = _import(call.module, scratch, job, send)
             if changed := machinery.changed():  # nothing observed from here on can be trusted
                 send(Tampered(what=f"{changed} when {call.module}.py was imported", withheld=True))
                 break
