@@ -44,8 +44,9 @@ def hostile_source(case: Path) -> str:
     expected = json.loads((ROOT / "exercises/chapter1/expected.json").read_text())["observations"]
     lines = "".join(json.dumps(o) + "\n" for o in expected.values())
     source = (case / "fundamentals.py").read_text()
+    solution = (ROOT / "solutions/chapter1/fundamentals.py").read_text()
     return (source.replace("{{PORT}}", "9").replace("{{COURSE}}", str(ROOT))
-            .replace("{{EXPECTED}}", repr(lines)))  # fmt: skip
+            .replace("{{EXPECTED}}", repr(lines)).replace("{{SOLUTION}}", solution))  # fmt: skip
 
 
 def test_hostile_classmates_change_no_honest_score(tmp_path) -> None:

@@ -4,8 +4,8 @@ Each case is a folder under data/hostile/ with the submission and the score, sta
 it must get (a list of statuses, or of feedback texts, where timing decides between them: limits
 count CPU time, and a loaded machine can make the wall-time bound come first), and optionally text that
 must appear nowhere in its result ("absent"); {{PORT}}, {{COURSE}} and
-{{EXPECTED}} (chapter 1's recorded observations, as JSON lines) in a source are filled in by the
-test.
+{{EXPECTED}} (chapter 1's recorded observations, as JSON lines) and {{SOLUTION}} (chapter 1's
+reference, which an attack may ride on) in a source are filled in by the test.
 """
 
 from __future__ import annotations
@@ -81,6 +81,7 @@ def test_hostile_submission(case: Path, session, course) -> None:
     source = (case / "fundamentals.py").read_text()
     source = source.replace("{{PORT}}", str(listener.port)).replace("{{COURSE}}", str(ROOT))
     source = source.replace("{{EXPECTED}}", repr(EXPECTED_LINES))
+    source = source.replace("{{SOLUTION}}", (ROOT / "solutions/chapter1/fundamentals.py").read_text())
     chapter = course.chapter("chapter1")
     session.reference(chapter)  # computed under the default limits
     try:

@@ -97,8 +97,8 @@ def test_the_events_pipe_a_job_changed_is_not_the_next_jobs(session, course) -> 
     from conftest import ROOT
 
     chapter = course.chapter("chapter1")
-    hostile = (ROOT / "tests/data/hostile/events_pipe_flags/fundamentals.py").read_text()
     solution = (ROOT / "solutions/chapter1/fundamentals.py").read_text()
+    hostile = (ROOT / "tests/data/hostile/events_pipe_flags/fundamentals.py").read_text().replace("{{SOLUTION}}", solution)
     shared = session.worker._events_w  # the write end every worker and job was handed
     assert "changed the flags of descriptor" in session.grade(chapter, Submission("hostile", hostile)).output_tail
     assert not fcntl.fcntl(shared, fcntl.F_GETFL) & (os.O_NONBLOCK | os.O_DIRECT)
