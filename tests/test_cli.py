@@ -102,6 +102,9 @@ def test_scores_have_two_decimals_and_the_columns_line_up(tmp_path) -> None:
     rows = [line for line in _lines(run.stdout) if line[2:6] in ("PASS", "PART", "FAIL")]
     dense = next(r for r in rows if " dense_params " in r)
     assert " 0.17/1 " in dense and "0.1667" not in run.stdout, dense
+    lines = _lines(run.stdout)
+    below = lines[lines.index(dense) + 1:lines.index(next(r for r in rows if " mlp_params " in r))]
+    assert "        1 of 6 cases passed" in below, below  # a PART says how many of its cases passed
     ends = {r.index("/") + 2 for r in rows if r.split()[2].endswith("/1")}
     assert len(ends) == 1, rows  # the scores' column is one column
     assert re.search(r"^Score: \d+\.\d{2}/20 ", click.unstyle(run.stdout), re.M), run.stdout

@@ -135,3 +135,28 @@ def test_when_every_failing_case_raised_no_agreeing_case_is_pictured(session, co
     assert all("pred_index=" in label for label in heatmap.failed_cases)
     assert heatmap.pictures == [] and not (tmp_path / "heatmap.png").exists()
     assert not any(line.startswith("picture of ") for line in heatmap.feedback)
+
+
+def test_a_batch_writes_each_students_picture_beside_their_feedback(tmp_path) -> None:
+    """`grade batch chapter7`: a student's Grad-CAM mistake gets feedback/STUDENT/heatmap.png,
+    named in their feedback file; a student who got it right gets the picture of a case too."""
+    import subprocess
+    import sys
+
+    from grader.validate import load_mutant, mutate
+
+    from conftest import ROOT
+
+    solutions = ROOT / "solutions/chapter7"
+    solution = (solutions / "gradcam.py").read_text()
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "ann.py").write_text(mutate(solution, load_mutant(solutions / "mutants/no_relu.json"), "no_relu"))
+    (subs / "bob.py").write_text(solution)
+    run = subprocess.run([sys.executable, "-m", "grader.cli", "batch", "chapter7", str(subs), "--out",
+                          str(tmp_path / "out"), "--jobs", "1"], cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, run.stderr
+    picture = tmp_path / "out/feedback/ann/heatmap.png"
+    assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert f"picture of make_gradcam_heatmap(" in (tmp_path / "out/feedback/ann.txt").read_text()
+    assert (tmp_path / "out/feedback/bob/heatmap.png").is_file()
