@@ -23,6 +23,7 @@ from grader.errors import BadInput, GraderError, SandboxError
 from grader.gradebook import Gradebook
 from grader.grading import environment, zero_result
 from grader.models import Environment, Observation, SubmissionResult
+from grader.render import file_stem
 from grader.sandbox.client import Worker
 from grader.session import Session
 from grader.submission import MAX_SOURCE_BYTES, Submission, read_submission, refuse_link
@@ -46,15 +47,32 @@ class Entry:
 
 
 def find_entries(folder: Path) -> list[Entry]:
-    """One entry per visible child of `folder`, named by its stem (its full name on a clash)."""
+    """One entry per visible child of `folder`, named by its stem (its full name on a clash,
+    and `~2`, `~3`... after it if that clashes too: every entry keeps a row of its own). A
+    name that is not UTF-8 is named with its bytes escaped."""
     if not folder.is_dir():
         raise BadInput(f"{folder} is not a folder of submissions")
     children = sorted(p for p in folder.iterdir() if not p.name.startswith("."))
-    stems = [p.stem if p.suffix in SUFFIXES else p.name for p in children]
-    return [
-        Entry(student=stem if stems.count(stem) == 1 else p.name, path=p)
-        for p, stem in zip(children, stems)
-    ]
+    stems = [as_text(p.stem if p.suffix in SUFFIXES else p.name) for p in children]
+    entries: list[Entry] = []
+    taken: set[str] = set()
+    for path, stem in zip(children, stems):
+        wanted = stem if stems.count(stem) == 1 else as_text(path.name)
+        student, n = wanted, 1
+        while student in taken:
+            n += 1
+            student = f"{wanted}~{n}"
+        taken.add(student)
+        entries.append(Entry(student=student, path=path))
+    return entries
+
+
+def as_text(name: str) -> str:
+    """A file name as text: bytes that are not UTF-8 (surrogates here) escaped as \\xNN."""
+    try:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a surrogate no file name gives
+        return name.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def load_entry(entry: Entry, chapter: Chapter) -> Submission:
@@ -202,7 +220,7 @@ def _grade_entry(session: Session, chapter: Chapter, worker: Worker, reference: 
     submission = load_or_zero(entry, chapter, env)
     if isinstance(submission, SubmissionResult):
         return submission
-    folder = pictures / entry.student if pictures is not None else None
+    folder = pictures / file_stem(entry.student) if pictures is not None else None
     return grade_loaded(session, chapter, submission, worker, reference, pictures=folder,
                         pictures_of_hidden=pictures_of_hidden)
 
@@ -212,10 +230,10 @@ def load_or_zero(entry: Entry, chapter: Chapter, env: Environment) -> Submission
     batch grades): `unreadable` saying why, or `error` if reading it failed on a bug of ours."""
     try:
         return load_entry(entry, chapter)
-    except GraderError as exc:
-        return zero_result(chapter, entry.student, "unreadable", str(exc), env)
+    except GraderError as exc:  # the message may hold the entry's name: as text
+        return zero_result(chapter, entry.student, "unreadable", as_text(str(exc)), env)
     except Exception as exc:
-        return zero_result(chapter, entry.student, "error", _our_failure(exc), env)
+        return zero_result(chapter, entry.student, "error", as_text(_our_failure(exc)), env)
 
 
 def grade_loaded(

@@ -19,7 +19,7 @@ from grader.judges import reference_problem
 from grader.locate import Work, only, task_checks, work_to_grade
 from grader.models import SubmissionResult
 from grader.sandbox.devices import DEVICES
-from grader.render import Progress, shown_text, batch_table, submission_text
+from grader.render import Progress, batch_table, shown_name, submission_text
 from grader.notebook import exercise_notebook, write_notebook
 from grader.platforms.classroom import WORKFLOW_PATH, report as classroom_report, workflow as classroom_workflow
 from grader.platforms.gradescope import AutograderConfig, Visibility, write_autograder
@@ -247,7 +247,7 @@ def batch_cmd(chapter: str, submissions: Path, jobs: int, out: Path | None, grad
         if matched.strays:
             names = ", ".join(s.path.name for s in matched.strays[:5]) + (", ..." if len(matched.strays) > 5 else "")
             click.echo(f"{len(matched.strays)} entries not graded (no roster student, or another file of one): "
-                       f"{shown_text(names)}; listed in {out / 'unmatched.txt'}", err=True)  # fmt: skip
+                       f"{shown_name(names)}; listed in {out / 'unmatched.txt'}", err=True)  # fmt: skip
     students = {e.student for e in entries}
     out.mkdir(parents=True, exist_ok=True)
     book_path = gradebook or out / "gradebook.sqlite"
@@ -269,7 +269,7 @@ def batch_cmd(chapter: str, submissions: Path, jobs: int, out: Path | None, grad
             with Session(the_course, seed=seed, jobs=min(jobs, missing), device=device) as session:
                 progress = Progress(missing)
                 run_batch(session, chap, entries, book, on_result=progress.update,
-                          pictures=out / "feedback", pictures_of_hidden=hidden_feedback == "full")
+                          pictures=out / "pictures", pictures_of_hidden=hidden_feedback == "full")
         results = {s: r for s, r in book.results(chap.name).items() if s in students}
         again = sorted(students & book.retrying(chap.name))
     except (KeyboardInterrupt, SandboxError) as exc:  # stopped part-way: say what is kept

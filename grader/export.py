@@ -20,7 +20,7 @@ from grader.platforms import lms
 from grader.platforms.gradescope import AutograderConfig, gradescope_results
 from grader.platforms.lms import Student
 from grader.models import CheckResult, SubmissionResult
-from grader.render import shown_text, submission_text
+from grader.render import file_stem, shown_name, shown_text, submission_text
 from grader.spreadsheet import csv_row
 
 FORMATS = ("csv", "json", "gradescope", "canvas", "moodle")
@@ -75,9 +75,9 @@ def write_gradescope(results: dict[str, SubmissionResult], chapter: Chapter, fol
     allows (see `for_students`)."""
     config = AutograderConfig(chapter=chapter.name)
     for student, r in results.items():
-        (folder / student).mkdir(parents=True, exist_ok=True)
+        (folder / file_stem(student)).mkdir(parents=True, exist_ok=True)
         doc = gradescope_results(for_students(r, hidden), config)
-        (folder / student / "results.json").write_text(doc.model_dump_json(indent=2))
+        (folder / file_stem(student) / "results.json").write_text(doc.model_dump_json(indent=2))
 
 
 def write_feedback(results: dict[str, SubmissionResult], chapter: Chapter, folder: Path,
@@ -85,7 +85,7 @@ def write_feedback(results: dict[str, SubmissionResult], chapter: Chapter, folde
     folder.mkdir(parents=True, exist_ok=True)
     for student, r in results.items():
         text = submission_text(for_students(r, hidden), title=chapter.spec.title, hidden_exist=True)
-        (folder / f"{student}.txt").write_text(click.unstyle(text) + "\n")
+        (folder / f"{file_stem(student)}.txt").write_text(click.unstyle(text) + "\n")
 
 
 def _histogram_svg(scores: list[float], top: float) -> str:
@@ -157,7 +157,7 @@ def write_report(results: dict[str, SubmissionResult], chapter: Chapter, path: P
     failed = [(s, r) for s, r in rows if r.status != "completed"]
 
     def link(student: str) -> str:
-        return f'<a href="{e(quote(f"{feedback}/{student}.txt"))}">{e(shown_text(student))}</a>'
+        return f'<a href="{e(quote(f"{feedback}/{file_stem(student)}.txt"))}">{e(shown_name(student))}</a>'
 
     def table(items: list[tuple[str, SubmissionResult]]) -> str:
         body = "".join(

@@ -68,6 +68,8 @@ class Summary:
     run: str = ""  # seed, versions, device, time
 
 
+INSTALLED = "the grader has TensorFlow/Keras, NumPy, matplotlib and Python's standard library"
+_MISSING_MODULE = re.compile(r"ModuleNotFoundError: No module named '([\w.]+)'")
 SLOW_IMPORT = ("code at top level runs when the file is imported, and counts against the limit: "
                "put experiments (a long training run, say) under `if __name__ == \"__main__\":` in a .py "
                "file, or tag their notebook cells skip-grading")
@@ -89,6 +91,8 @@ def summarise(result: SubmissionResult, *, title: str, hidden_exist: bool, sourc
             out.problems += [f"    called from {line}" for line in callers]
             if error.startswith("import timed out"):
                 out.problems.append(f"  {SLOW_IMPORT}")
+            if missing := _MISSING_MODULE.match(error):
+                out.problems.append(f"  {missing[1]} is not installed where grading runs: {INSTALLED}")
             repeated.add(f"{module}.py could not be imported")
         elif result.status == "syntax_error":
             out.problems.append(message)

@@ -73,7 +73,7 @@ def parse_events(text: str, token: str) -> Observed:
     observation of a check wins."""
     seen = Observed()
     prefix = f"{token} "
-    for line in text.splitlines():
+    for line in text.split("\n"):  # not splitlines: a value's U+2028 is no end of a line
         if not line.strip():
             continue
         if not line.startswith(prefix):

@@ -54,16 +54,25 @@ def python_lines(source: str) -> list[str]:
     so that lines keep their numbers and blocks their bodies. Read with IPython's own
     transformer where IPython is installed (Jupyter's reading: a `%` that continues an
     expression is Python's), else by line."""
-    lines = source.splitlines()
+    lines = code_lines(source)
     try:
         from IPython.core.inputtransformer2 import TransformerManager
 
-        python = TransformerManager().transform_cell(source).splitlines()
+        with warnings.catch_warnings():  # e.g. on a U+2028 in a string, which it splits at
+            warnings.simplefilter("ignore")
+            python = code_lines(TransformerManager().transform_cell(source))
     except Exception:  # no IPython here, or a cell it cannot read
         python = [_neutral(line) if _IPYTHON_LINE.match(line) else line for line in lines]
     if len(python) != len(lines):  # a transform that joined lines: keep the cell as written
         return lines
     return [line if new == line else _neutral(new) for line, new in zip(lines, python)]
+
+
+def code_lines(source: str) -> list[str]:
+    """Lines as Python reads them: split at \\n, \\r\\n and \\r only (str.splitlines also splits at
+    U+2028 and others, which may sit inside a string literal)."""
+    lines = re.split(r"\r\n?|\n", source)
+    return lines[:-1] if lines and lines[-1] == "" else lines
 
 
 def _neutral(line: str) -> str:
@@ -166,10 +175,10 @@ def translate(text: str, module_file: str, lines: tuple[Location, ...]) -> str:
     """Point references to the joined module ("fundamentals.py, line 19", "SyntaxError on line
     19", and in printed output a warning's "fundamentals.py:19:" or a traceback's
     '"fundamentals.py", line 19') at the notebook cell they came from."""
-    module = re.escape(module_file)
-    text = re.sub(rf'"?{module}"?, line (\d+)', lambda m: cell_of(lines, int(m.group(1))), text)
-    text = re.sub(rf"\b{module}:(\d+):", lambda m: cell_of(lines, int(m.group(1))) + ":", text)
-    return re.sub(r"\bon line (\d+)", lambda m: "in " + cell_of(lines, int(m.group(1))), text)
+    module = re.escape(module_file)  # line numbers of up to 9 digits: printed text may hold any
+    text = re.sub(rf'"?{module}"?, line (\d{{1,9}})\b', lambda m: cell_of(lines, int(m.group(1))), text)
+    text = re.sub(rf"\b{module}:(\d{{1,9}}):", lambda m: cell_of(lines, int(m.group(1))) + ":", text)
+    return re.sub(r"\bon line (\d{1,9})\b", lambda m: "in " + cell_of(lines, int(m.group(1))), text)
 
 
 def definitions(source: str, lines: tuple[Location, ...]) -> dict[str, list[int]]:

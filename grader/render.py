@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import os
 import shutil
 import sys
@@ -25,6 +27,20 @@ def shown_text(text: str) -> str:
     """Text a submission made (its output, its errors, its file name) with control characters
     made visible: an escape sequence must not move the cursor over the grader's lines."""
     return text.translate(_CONTROLS)
+
+
+MAX_FILE_STEM = 80  # characters of a student's name kept in a file name (the system allows 255 bytes)
+
+
+def file_stem(student: str) -> str:
+    """A student's name as the stem of a file or folder of theirs (feedback, pictures): their
+    name where it is plain and short, else a plain prefix and a hash of the whole, so that no
+    name is too long for the system, and no two names share a file."""
+    plain = "".join(c if c.isalnum() or c in "-_.@ " else "_" for c in student).strip(". ")
+    if plain == student and len(student) <= MAX_FILE_STEM:
+        return student
+    digest = hashlib.sha256(student.encode("utf-8", "backslashreplace")).hexdigest()[:12]
+    return f"{plain[:MAX_FILE_STEM - 13]}-{digest}"
 
 
 def shown_name(text: str) -> str:
@@ -125,7 +141,7 @@ class Progress:
     def __init__(self, total: int) -> None:
         self._clock = time.monotonic
         self.total, self.done, self._start = total, 0, self._clock()
-        self._tty = click.get_text_stream("stderr").isatty()
+        self._tty = sys.stderr.isatty()
         self._last_tenth = -1
 
     def update(self, student: str, result: SubmissionResult) -> None:

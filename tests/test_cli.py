@@ -116,6 +116,7 @@ def test_an_import_failure_is_said_once_with_the_students_line(tmp_path) -> None
     text = " ".join(line.strip() for line in _lines(grade("chapter1", "--submission", str(work)).stdout))
     assert text.count("could not be imported") == 1, text
     assert "No module named 'nowhere' (fundamentals.py, line 2: from nowhere import helper)" in text
+    assert "nowhere is not installed where grading runs: the grader has TensorFlow/Keras, NumPy" in text
 
 
 def test_an_import_failure_shows_the_students_call_chain(tmp_path) -> None:

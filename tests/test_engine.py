@@ -218,3 +218,23 @@ def test_an_error_message_keeps_its_reason() -> None:
     line = describe(watched.value)
     assert "\n" not in line and line.endswith("of type 'Variable', not tf.Tensor or tf.Variable or ExtensionType.")
     assert len(line) < 450
+
+
+def test_a_value_holding_a_line_separator_is_one_event() -> None:
+    """A returned string with U+2028 in it stays in its line: str.splitlines would split there
+    and flag the submission for writing lines of its own."""
+    event = Observation(check="step", cases=[Case(label="step(0)", value="not\u2028implemented\u0085")])
+    seen = parse_events(f"tok {event.model_dump_json()}\n", "tok")
+    assert seen.forged == 0 and seen.malformed == 0
+    assert seen.observations["step"].cases[0].value == "not\u2028implemented\u0085"
+
+
+def test_a_printed_line_number_of_any_length_is_translated_or_left() -> None:
+    """Printed text may say 'fundamentals.py, line 99999...' with thousands of digits: that is no
+    line of the notebook, and no reason for the grader to fail."""
+    from grader.notebook import translate
+
+    lines = ((1, 1), (1, 2), (2, 1))
+    assert translate("fundamentals.py, line 3: x", "fundamentals.py", lines) == "code cell 2, line 1: x"
+    huge = "fundamentals.py, line " + "9" * 5000
+    assert translate(huge, "fundamentals.py", lines) == huge

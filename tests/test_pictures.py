@@ -138,7 +138,7 @@ def test_when_every_failing_case_raised_no_agreeing_case_is_pictured(session, co
 
 
 def test_a_batch_writes_each_students_picture_beside_their_feedback(tmp_path) -> None:
-    """`grade batch chapter7`: a student's Grad-CAM mistake gets feedback/STUDENT/heatmap.png,
+    """`grade batch chapter7`: a student's Grad-CAM mistake gets pictures/STUDENT/heatmap.png,
     named in their feedback file; a student who got it right gets the picture of a case too."""
     import subprocess
     import sys
@@ -156,7 +156,7 @@ def test_a_batch_writes_each_students_picture_beside_their_feedback(tmp_path) ->
     run = subprocess.run([sys.executable, "-m", "grader.cli", "batch", "chapter7", str(subs), "--out",
                           str(tmp_path / "out"), "--jobs", "1"], cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert run.returncode == 0, run.stderr
-    picture = tmp_path / "out/feedback/ann/heatmap.png"
+    picture = tmp_path / "out/pictures/ann/heatmap.png"
     assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert f"picture of make_gradcam_heatmap(" in (tmp_path / "out/feedback/ann.txt").read_text()
-    assert (tmp_path / "out/feedback/bob/heatmap.png").is_file()
+    assert "picture of make_gradcam_heatmap(" in (tmp_path / "out/feedback/ann.txt").read_text()
+    assert (tmp_path / "out/pictures/bob/heatmap.png").is_file()

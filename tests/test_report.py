@@ -20,6 +20,7 @@ from grader.batch import find_entries, run_batch
 from grader.export import export
 from grader.gradebook import Gradebook
 from grader.platforms.lms import Student, with_roster
+from grader.render import file_stem
 
 from conftest import ROOT
 
@@ -146,7 +147,8 @@ def test_the_report_renders_in_a_browser_and_its_links_resolve(report) -> None:
     links = Links()
     links.feed(dom.stdout)
     feedback = [h for h in links.hrefs if h.startswith("feedback/")]
-    assert {unquote(h)[len("feedback/"):-len(".txt")] for h in feedback} == set(results)
+    assert {unquote(h)[len("feedback/"):-len(".txt")] for h in feedback} == {file_stem(s) for s in results}
+    assert "e &amp; f &lt;x&gt;" in dom.stdout  # the name itself is shown, escaped
     for href in feedback:
         target = path.parent / unquote(href)
         assert target.is_file(), href

@@ -480,3 +480,53 @@ def test_the_channel_keeps_huge_ints_and_drops_lone_surrogates() -> None:
     literal = 'tok {"kind": "observation", "check": "c", "cases": [{"label": "x", "error": "C:\\\\ud800"}]}'
     assert grading.parse_events(forged, "tok").malformed == 1
     assert grading.parse_events(literal, "tok").observations["c"].cases[0].error == "C:\\ud800"
+
+
+# --- names a classmate chooses ------------------------------------------------------------------
+
+
+def test_entry_names_stay_unique_and_text(tmp_path) -> None:
+    """Stems that clash take their full names, and a full name that clashes too a suffix: no two
+    entries share a row. A name that is not UTF-8 is named with its bytes escaped."""
+    for name in ("alice.py", "alice.ipynb", "alice.py.zip", "bob.py"):
+        (tmp_path / name).write_text("x = 1\n")
+    os.close(os.open(os.fsencode(tmp_path) + b"/z\xff.py", os.O_WRONLY | os.O_CREAT))
+    students = [e.student for e in find_entries(tmp_path)]
+    assert len(set(students)) == len(students) == 5, students
+    assert {"alice.ipynb", "alice.py", "alice.py~2", "bob", "z\\xff"} == set(students)
+    assert all(s.encode("utf-8") for s in students)  # no lone surrogate left
+
+
+def test_names_a_classmate_chooses_break_no_export_and_push_no_one_out(tmp_path) -> None:
+    """A file named after a classmate (alice.ipynb beside alice's alice.py) gives alice one row
+    and lists the other file; a name that is not UTF-8, one too long for a file name and one with
+    a newline each get a row, every export is written, and no name forges a line on stderr."""
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    solution = SOLUTION.read_text()
+    (subs / "alice.py").write_text(solution)
+    (subs / "alice.ipynb").write_text(json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+        {"cell_type": "code", "metadata": {}, "source": "x = 1", "outputs": [], "execution_count": None}]}))
+    (subs / "bob.py").write_text(solution)
+    (subs / ("x" * 250 + ".py")).write_text(solution)
+    (subs / "zz\nchapter1: every submission graded.py").write_text(solution)
+    os.close(os.open(os.fsencode(subs) + b"/z\xff.py", os.O_WRONLY | os.O_CREAT))
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id,name\nalice,Alice A\nbob,Bob B\n")
+    out = tmp_path / "out"
+    run = CliRunner().invoke(cli.main, ["batch", "chapter1", str(subs), "--out", str(out), "--jobs", "1",
+                                        "--roster", str(roster), "--export", "csv", "--export", "json"])
+    assert run.exit_code == 0, run.output
+    rows = {r["student"]: r for r in csv.DictReader(open(out / "gradebook.csv"))}
+    assert set(rows) == {"alice", "bob"} and float(rows["bob"]["total"]) == 20
+    strays = (out / "unmatched.txt").read_text()
+    assert "another file of alice" in strays and len(strays.splitlines()) == 4, strays  # the 3 odd names too
+    assert "z\\xff.py\t" in strays
+    assert not any(line.startswith("chapter1: every submission graded") for line in run.output.splitlines())
+    assert (out / "report.html").is_file() and (out / "feedback/alice.txt").is_file()
+
+    run = CliRunner().invoke(cli.main, ["batch", "chapter1", str(subs), "--out", str(tmp_path / "all"), "--jobs", "1"])
+    assert run.exit_code == 0, run.output
+    feedback = sorted(p.name for p in (tmp_path / "all/feedback").iterdir())
+    assert len(feedback) == 6 and all(len(name.encode()) <= 100 for name in feedback), feedback
+    assert (tmp_path / "all/report.html").is_file()

@@ -19,7 +19,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from grader.batch import SUFFIXES, Entry
+from grader.batch import SUFFIXES, Entry, as_text
+from grader.render import shown_name
 from grader.course import Chapter
 from grader.errors import BadInput
 from grader.grading import zero_result
@@ -118,7 +119,8 @@ def _owner(entry: Entry, students: list[Student], column: str | None) -> tuple[l
     """The students an entry may belong to (one, none or several), and the file part of its
     name (what the student uploaded, without the LMS prefix)."""
     name = entry.path.name
-    by_id = [s for s in students if s.id == entry.student or s.id == name]
+    stem = entry.path.stem if entry.path.suffix in SUFFIXES else name  # alice.py and alice.ipynb: alice's
+    by_id = [s for s in students if s.id in (entry.student, name, stem)]
     if by_id:
         return by_id, name
     if column:
@@ -183,7 +185,8 @@ def match_roster(entries: list[Entry], students: list[Student], module: str,
 
 def write_strays(strays: list[Stray], path: Path) -> None:
     """The entries no student owns, one per line: `name<TAB>why`."""
-    path.write_text("".join(f"{s.path.name}\t{s.why}\n" for s in strays), encoding="utf-8")
+    path.write_text("".join(f"{shown_name(as_text(s.path.name))}\t{s.why}\n" for s in strays), encoding="utf-8",
+                    errors="backslashreplace")
 
 
 def with_roster(results: dict[str, SubmissionResult], students: list[Student], chapter: Chapter,

@@ -108,7 +108,8 @@ class AuditGuard:
             if os.path.basename(path) != "mem" and not (os.path.islink(path) and
                                                          os.path.basename(os.path.realpath(path)) == "mem"):
                 return
-            what, consumers = f"reading {path}", set()
+            # not the path itself: the submission chooses it, and it would reach the feedback
+            what, consumers = ("reading /proc/self/mem" if path == "/proc/self/mem" else "reading a process's mem file"), set()
         elif event == "object.__setattr__":
             if args[1] != "__code__":
                 return
@@ -241,8 +242,9 @@ class Snapshot:
         """What was changed since, in words, or None."""
         for name, now, then, keys, values in self.exact:
             if len(now) != len(values) or not all(map(operator.is_, now.values(), values)) or list(now) != keys:
-                keys = sorted(k for k in now.keys() | then.keys() if now.get(k, _GONE) is not then.get(k, _GONE))
-                return f"{name}.{keys[0]} was changed"
+                keys = sorted(k for k in then.keys() if now.get(k, _GONE) is not then[k])
+                # a name the submission added is not shown: it chose it, and it reaches the feedback
+                return f"{name}.{keys[0]} was changed" if keys else f"a name was added to {name}"
         for name, now, then, get, values in self.kept:
             try:
                 same = all(map(operator.is_, get(now), values))
