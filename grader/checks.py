@@ -270,7 +270,7 @@ def describe(exc: BaseException, *, chain: bool = False) -> str:
     line = f"{name}: {text}" if text else name
     if where:
         line += f" ({where[0]})" + (CALLED_FROM + CALLED_FROM.join(where[1:]) if chain and where[1:] else "")
-    return line
+    return as_utf8(line)
 
 
 def _printable(text: str) -> str:
@@ -303,16 +303,28 @@ def _first_paragraph(message: str) -> str:
     return f"{text} (when calling {calls[-1]})" if calls else text
 
 
+def as_utf8(text: str) -> str:
+    """Text that can be sent: a lone surrogate (from surrogateescape, or made on purpose) is
+    escaped, or the whole event it is part of could not be written."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def to_plain(value: Any) -> Any:
     """Numbers, lists, dicts and strings only: what JSON carries and a judge can trust."""
-    if value is None or isinstance(value, (bool, str)):
+    if isinstance(value, str):
+        return as_utf8(str(value))
+    if value is None or isinstance(value, bool):
         return value
     if isinstance(value, (int, np.integer)):
         return int(value)
     if isinstance(value, (float, np.floating)):
         return float(value)
     if isinstance(value, dict):
-        return {str(k): to_plain(v) for k, v in value.items()}
+        return {as_utf8(str(k)): to_plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [to_plain(v) for v in value]
     if hasattr(value, "numpy"):  # tf / keras tensors

@@ -274,6 +274,13 @@ def test_gradescope_autograder_refuses_links_and_a_hostile_submission_earns_noth
     assert doc.score == 0, "the link is not graded and the solutions are out of the sandbox's sight"
 
 
+def test_gradescope_autograder_answers_an_upload_whose_names_are_not_utf8(autograders, tmp_path) -> None:
+    """Two candidates, one named in bytes that are not UTF-8 (a surrogate here): results.json
+    still says why nothing was graded, with the name escaped, rather than the run failing."""
+    doc, _ = gradescope_run(autograders["chapter1"], tmp_path, {"\udcffwork.py": "x = 1\n", "b.py": "y = 2\n"})
+    assert doc.score == 0 and "not exactly one .py" in doc.output and "\\xffwork.py" in doc.output, doc.output
+
+
 def test_gradescope_autograder_grades_a_notebook(autograders, tmp_path) -> None:
     from grader.notebook import exercise_notebook, write_notebook
 

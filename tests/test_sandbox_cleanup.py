@@ -106,3 +106,21 @@ def test_the_events_pipe_a_job_changed_is_not_the_next_jobs(session, course) -> 
     assert fcntl.fcntl(shared, fcntl.F_GETPIPE_SZ) == 1 << 16
     assert after.status == "completed" and after.score == after.max_score, submission_text(
         after, title="", hidden_exist=True)
+
+
+def test_printed_output_is_read_only_from_the_file_the_child_made(tmp_path) -> None:
+    """A job that runs as the grader's uid (a grader that is not root) can swap its output file
+    for a link to a host file (the course's solutions) or a FIFO: the grader reads neither, and
+    does not wait on the FIFO."""
+    from grader.sandbox.client import _tail
+
+    secret = tmp_path / "solution.py"
+    secret.write_text("def dense_params(): return 42  # the reference\n")
+    (tmp_path / "linked.out").symlink_to(secret)
+    os.link(secret, tmp_path / "hard.out")
+    os.mkfifo(tmp_path / "fifo.out")
+    plain = tmp_path / "plain.out"
+    plain.write_bytes(b"x" * 100 + b"the end\n")
+    assert _tail(tmp_path / "linked.out", 1000) == "" and _tail(tmp_path / "hard.out", 1000) == ""
+    assert _tail(tmp_path / "fifo.out", 1000) == ""
+    assert _tail(plain, 8) == "the end\n" and _tail(tmp_path / "absent.out", 8) == ""

@@ -27,7 +27,7 @@ from typing import Literal
 import click
 from pydantic import BaseModel, ConfigDict
 
-from grader.batch import SUFFIXES, Entry, load_entry
+from grader.batch import SUFFIXES, Entry, as_text, load_entry
 from grader.course import Chapter, Course
 from grader.errors import BadInput, GraderError
 from grader.grading import DEFAULT_SEED, zero_result
@@ -224,11 +224,11 @@ def find_submission(folder: Path, chapter: Chapter) -> Submission:
     if chosen is None:
         candidates = [f for f in files if f.suffix in SUFFIXES]
         if len(candidates) != 1:
-            listed = ", ".join(str(f.relative_to(folder)) for f in files[:10]) or "nothing"
+            listed = ", ".join(as_text(str(f.relative_to(folder))) for f in files[:10]) or "nothing"
             raise BadInput(f"your submission has no {chapter.module_file} (nor {notebook}) and not exactly "
                            f"one .py, .ipynb or .zip file to grade instead; it holds: {listed}")  # fmt: skip
         chosen = candidates[0]
-    return load_entry(Entry(student=str(chosen.relative_to(folder)), path=chosen), chapter)
+    return load_entry(Entry(student=as_text(str(chosen.relative_to(folder))), path=chosen), chapter)
 
 
 def _picture_html(check_output: str, pictures: list[str]) -> str:
@@ -308,8 +308,8 @@ def run(root: Path) -> GradescopeResults:
     results.mkdir(parents=True, exist_ok=True)
     try:
         submission = find_submission(root / "submission", chapter)
-    except BadInput as exc:
-        result = zero_result(chapter, "submission", "unreadable", str(exc), Environment(seed=config.seed))
+    except BadInput as exc:  # its message may hold a file name: as text
+        result = zero_result(chapter, "submission", "unreadable", as_text(str(exc)), Environment(seed=config.seed))
     else:
         with Session(course, seed=config.seed, device="auto") as session:
             result = session.grade(chapter, submission, pictures=results / "pictures")

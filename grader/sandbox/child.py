@@ -85,7 +85,13 @@ def run(job: Job, result_fd: int, scratch: Path, uid: int | None, memory_base: i
     dump = BaseModel.model_dump_json  # taken before the submission runs: it may replace pydantic's
 
     def send(event: Observation | ProbeStarted | ModuleImported) -> None:
-        channel.write(f"{token} {dump(event)}\n")
+        try:
+            line = dump(event)
+        except ValueError as exc:  # what the submission returned cannot be written: that check's loss
+            if not isinstance(event, Observation):
+                raise
+            line = dump(Observation(check=event.check, error=f"what your code returned could not be sent ({exc})"[:300]))
+        channel.write(f"{token} {line}\n")
 
     checks: dict[str, Check] = {}
     for module in load_check_modules(_sources(job)).values():

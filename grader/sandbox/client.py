@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import re
 import select
 import shutil
@@ -231,13 +232,24 @@ class _Capped:
 
 
 def _tail(path: Path, size: int) -> str:
+    """The last `size` bytes the job printed. Opened without following a link or waiting, and
+    read only if it is the regular file the child made: a job that runs as the grader's own uid
+    (a grader that is not root) can replace it by a link to a file of the host (the course's
+    solutions), a FIFO that would block, or a device without end."""
     try:
-        with open(path, "rb") as f:
-            f.seek(0, os.SEEK_END)
-            f.seek(max(0, f.tell() - size))
-            return f.read().decode("utf-8", "replace")
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
         return ""
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1:
+            return ""
+        os.lseek(fd, max(0, info.st_size - size), os.SEEK_SET)
+        return os.read(fd, size).decode("utf-8", "replace")
+    except OSError:
+        return ""
+    finally:
+        os.close(fd)
 
 
 def _parse(model: type[BaseModel], line: bytes):  # noqa: ANN202
