@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from pydantic import TypeAdapter, ValidationError
 
 from grader.bans import forbidden_uses, seen_at_run_time
@@ -36,7 +37,7 @@ from grader.models import (
     SubmissionStatus,
     Tampered,
 )
-from grader.pictures import write_comparison
+from grader.pictures import as_map, write_comparison
 from grader.sandbox.client import Worker
 from grader.sandbox.worker import SETUP_FAILED
 from grader.notebook import definitions, translate
@@ -407,7 +408,7 @@ def _with_picture(chk: Check, judged: CheckResult, mine: Observation, ref: Obser
         pairs = [(r, m) for r, m in pairs if r.label in judged.failed_cases]
     if not pairs:
         return judged
-    ref_case, my_case = pairs[0]
+    ref_case, my_case = max(pairs, key=lambda pair: _largest_difference(pair[1].value, pair[0].value))
     mine_shape, ref_shape = _map_shape(my_case.value), _map_shape(ref_case.value)
     if mine_shape and ref_shape and (
         mine_shape[0] > ref_shape[0] or mine_shape[1] > ref_shape[1] or max(*mine_shape, *ref_shape) > MAX_PICTURE_SIDE
@@ -426,6 +427,16 @@ def _with_picture(chk: Check, judged: CheckResult, mine: Observation, ref: Obser
         return judged
     line = f"picture of {ref_case.label}: {path} (yours left, the reference right)"
     return judged.model_copy(update={"pictures": [str(path)], "feedback": [*judged.feedback, line]})
+
+
+def _largest_difference(mine: object, reference: object) -> float:
+    """How far the maps are apart at their worst (the case a picture shows best), or 0 where
+    they cannot be compared, or are too large to be drawn anyway."""
+    shape = _map_shape(mine)
+    if shape is None or shape != _map_shape(reference) or max(shape) > MAX_PICTURE_SIDE:
+        return 0.0
+    a, b = as_map(mine), as_map(reference)
+    return float(np.abs(a - b).max()) if a is not None and b is not None and a.shape == b.shape else 0.0
 
 
 def _map_shape(value: object) -> tuple[int, int] | None:

@@ -53,6 +53,17 @@ def _fmt(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
+def _first_difference(expected: list, got: list, rtol: float, atol: float) -> str:
+    """Where two lists of different lengths part: the first item that differs, or the first
+    one missing or extra (the lines a CSVLogger should have appended, say)."""
+    for i, (e, g) in enumerate(zip(expected, got)):
+        if _diff(e, g, "", rtol, atol):
+            return f"item {i}: expected {_fmt(e)}, got {_fmt(g)}"
+    if len(got) < len(expected):
+        return f"the first missing: {_fmt(expected[len(got)])}"
+    return f"the first extra: {_fmt(got[len(expected)])}"
+
+
 def _where(path: str) -> str:
     """Where in the value the difference is: "in trainable[0]", or "in item [0][1]" of a list."""
     return f" in item {path}" if path.startswith("[") else f" in {path}" if path else ""
@@ -118,7 +129,7 @@ def _diff(expected: Any, got: Any, path: str, rtol: float, atol: float) -> str |
                 f"{index}: expected {want[index]:.6g}, got {have[index]:.6g}"
             )
         if len(expected) != len(got):
-            return f"expected {len(expected)} items{_where(path)}, got {len(got)}"
+            return f"expected {len(expected)} items{_where(path)}, got {len(got)}; {_first_difference(expected, got, rtol, atol)}"
         for i, (e, g) in enumerate(zip(expected, got)):
             found = _diff(e, g, f"{path}[{i}]", rtol, atol)
             if found:

@@ -60,7 +60,8 @@ def comparison_figure(student: np.ndarray, reference: np.ndarray, *, image: np.n
     scale = Normalize(*shared_range(student, reference))
     panels = [("your heatmap", student, True), ("reference heatmap", reference, True)]
     if student.shape == reference.shape:
-        panels.append(("where they differ: |yours - reference|", np.abs(student - reference), False))
+        difference = np.abs(student - reference)
+        panels.append((f"where they differ: |yours - reference|\n(largest {difference.max():.3g})", difference, False))
     count = len(panels) + (image is not None)
     figure = Figure(figsize=(PANEL_INCHES * count + 0.8, PANEL_INCHES + 0.6), dpi=DPI, layout="constrained")
     axes = figure.subplots(1, count, squeeze=False)[0]

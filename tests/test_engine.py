@@ -238,3 +238,12 @@ def test_a_printed_line_number_of_any_length_is_translated_or_left() -> None:
     assert translate("fundamentals.py, line 3: x", "fundamentals.py", lines) == "code cell 2, line 1: x"
     huge = "fundamentals.py, line " + "9" * 5000
     assert translate(huge, "fundamentals.py", lines) == huge
+
+
+def test_lists_of_different_lengths_say_where_they_part() -> None:
+    """A CSVLogger that overwrote its file: the student reads which line is missing."""
+    compare = exact()
+    assert compare(["epoch;loss", "0;4.0", "1;3.0", "0;1.5"], ["epoch;loss", "0;1.5"]) == (
+        "expected 4 items, got 2; item 1: expected '0;4.0', got '0;1.5'")
+    assert compare(["a", "b", "c"], ["a", "b"]) == "expected 3 items, got 2; the first missing: 'c'"
+    assert compare(["a"], ["a", "z"]) == "expected 1 items, got 2; the first extra: 'z'"
