@@ -132,7 +132,9 @@ def trials(chapter: Chapter, seed: int) -> list[Trial]:
 
     def stub_judge(result: SubmissionResult) -> str | None:
         scoring = [c.name for c in result.checks if c.score > 0]
-        return f"scores points on {scoring}" if scoring else None
+        silent = [c.name for c in result.checks if not c.feedback]
+        return (f"scores points on {scoring}" if scoring
+                else f"fails without saying why on {silent}" if silent else None)  # fmt: skip
 
     found = [Trial(chapter, "reference solution", Submission("reference solution", solution), judge_alternative),
              Trial(chapter, "stub", Submission("stub", stub), stub_judge)]  # fmt: skip
