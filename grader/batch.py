@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from grader.checks import as_utf8
 from grader.course import Chapter
 from grader.errors import BadInput, GraderError, SandboxError
 from grader.gradebook import Gradebook
@@ -72,7 +73,7 @@ def as_text(name: str) -> str:
     try:
         return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
     except UnicodeEncodeError:  # a surrogate no file name gives
-        return name.encode("utf-8", "backslashreplace").decode("utf-8")
+        return as_utf8(name)
 
 
 def load_entry(entry: Entry, chapter: Chapter) -> Submission:

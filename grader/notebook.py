@@ -45,7 +45,8 @@ CHECK_NAME = "notebook_check"
 # IPython's own syntax, where IPython is not installed to read it: a magic or shell line, an
 # assignment of one (`files = !ls`), a help request (`keras.layers.Dense?`, `?np.tanh`)
 _IPYTHON_LINE = re.compile(r"^\s*([%!]|[\w.,\s\[\]]+=\s*[%!]|\?+[\w.]+\s*$|[\w.\[\]()'\"]+\?\??\s*$)")
-_ASSIGNED = re.compile(r"^(\s*)([\w.,\s\[\]]+?)\s*=\s*get_ipython\(\)")
+# the value of IPython syntax assigned: as written (`files = !ls`) or as IPython transformed it
+_ASSIGNED = re.compile(r"^(\s*)([\w.,\s\[\]]+?)\s*=\s*(?:get_ipython\(\)|[%!])")
 
 
 def python_lines(source: str) -> list[str]:
@@ -77,7 +78,7 @@ def code_lines(source: str) -> list[str]:
 
 def _neutral(line: str) -> str:
     indent = line[: len(line) - len(line.lstrip())]
-    assigned = _ASSIGNED.match(line) or re.match(r"^(\s*)([\w.,\s\[\]]+?)\s*=\s*[%!]", line)
+    assigned = _ASSIGNED.match(line)
     return f"{indent}{assigned.group(2)} = None" if assigned else f"{indent}pass"
 
 
@@ -87,7 +88,7 @@ def without_checks(lines: list[str]) -> list[str] | None:
     blank; the rest of the cell, definitions included, stays. None if the cell cannot be parsed
     and mentions a check: then it is left out whole."""
     source = "\n".join(lines)
-    if not _CHECKS.search(source) and CHECK_NAME not in source:
+    if CHECK_NAME not in source:
         return lines
     try:
         tree = ast.parse(source)

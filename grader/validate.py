@@ -118,9 +118,12 @@ class Trial:
     """One submission `grade validate` grades, and how its result is judged."""
 
     chapter: Chapter
-    case: str
-    submission: Submission
+    submission: Submission  # labelled with the case: "stub", "mutant NAME", "alternative:NAME"
     judge: Callable[[SubmissionResult], str | None]
+
+    @property
+    def case(self) -> str:
+        return self.submission.label
 
 
 def trials(chapter: Chapter, seed: int) -> list[Trial]:
@@ -136,17 +139,15 @@ def trials(chapter: Chapter, seed: int) -> list[Trial]:
         return (f"scores points on {scoring}" if scoring
                 else f"fails without saying why on {silent}" if silent else None)  # fmt: skip
 
-    found = [Trial(chapter, "reference solution", Submission("reference solution", solution), judge_alternative),
-             Trial(chapter, "stub", Submission("stub", stub), stub_judge)]  # fmt: skip
+    found = [Trial(chapter, Submission("reference solution", solution), judge_alternative),
+             Trial(chapter, Submission("stub", stub), stub_judge)]  # fmt: skip
     for path in mutants(chapter):
         mutant = load_mutant(path)
-        case = f"mutant {path.stem}"
-        found.append(Trial(chapter, case, Submission(case, mutate(solution, mutant, path.stem)),
+        found.append(Trial(chapter, Submission(f"mutant {path.stem}", mutate(solution, mutant, path.stem)),
                            functools.partial(judge_mutant, mutant=mutant, seed=seed)))  # fmt: skip
     for path in alternatives(chapter):  # a .py file, or a notebook as a student hands it in
-        case = f"alternative:{path.stem}"
-        alternative = dataclasses.replace(read_submission(path, chapter.module_file), label=case)
-        found.append(Trial(chapter, case, alternative, judge_alternative))
+        alternative = read_submission(path, chapter.module_file)
+        found.append(Trial(chapter, dataclasses.replace(alternative, label=f"alternative:{path.stem}"), judge_alternative))
     return found
 
 

@@ -20,11 +20,11 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 from grader.batch import SUFFIXES, Entry, as_text
-from grader.render import shown_name
 from grader.course import Chapter
 from grader.errors import BadInput
 from grader.grading import zero_result
 from grader.models import Environment, SubmissionResult
+from grader.render import shown_name
 from grader.spreadsheet import csv_row
 
 ROSTER_COLUMNS = ("id", "name", "email", "section")

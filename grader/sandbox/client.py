@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import os
-import stat
 import re
 import select
 import shutil
+import stat
 import subprocess
 import tempfile
 import time
