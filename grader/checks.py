@@ -256,8 +256,10 @@ def describe(exc: BaseException, *, chain: bool = False) -> str:
     """One line a student can act on: type, message and the line of their code that raised.
     With `chain` (an import failure), the outer lines of their code that led there too, each
     after CALLED_FROM, innermost first: the call at module level that started it comes last."""
-    mine = [f for f in traceback.extract_tb(exc.__traceback__)
-            if os.path.dirname(f.filename) == os.getcwd()]  # the sandbox runs in the scratch
+    # the submission's files are in the job's scratch, which the child names in TMPDIR (the
+    # current folder is wherever the submission went, and may be too deep to name)
+    scratch = os.environ.get("TMPDIR", "")
+    mine = [f for f in traceback.extract_tb(exc.__traceback__) if os.path.dirname(f.filename) == scratch]
     where: list[str] = []
     for f in reversed(mine):
         frame = _printable(f"{os.path.basename(f.filename)}, line {f.lineno}: {f.line}")

@@ -75,6 +75,12 @@ device_option = click.option(
     help="Where submissions run: auto uses a GPU when TensorFlow sees one; gpu fails "
     "clearly where there is none. The device is recorded in every result.",
 )  # fmt: skip
+weaker_option = click.option(
+    "--allow-weaker-sandbox", is_flag=True,
+    help="Grade even where the sandbox cannot keep every promise (no bubblewrap and no Landlock, "
+    "say): without it, a machine that lacks them is refused, naming what it lacks. Each result "
+    "lists what was not kept.",
+)  # fmt: skip
 seed_option = click.option(
     "--seed", type=int, default=DEFAULT_SEED, show_default=True,
     help="Seed of the inputs the checks try; the same seed gives the same score.",
@@ -221,14 +227,15 @@ def _not_graded(result: SubmissionResult) -> str:
 @click.option("--assignment", metavar="NAME", default=None,
               help="The assignment's name in Canvas or Moodle (--export canvas/moodle). "
               "Default: CHAPTER and its title.")
+@weaker_option
 @seed_option
 @device_option
 @course_option
 @_one_line_errors
 def batch_cmd(chapter: str, submissions: Path, jobs: int, out: Path | None, gradebook: Path | None,
               regrade: bool, hidden_feedback: str, formats: tuple[str, ...], scheduler: str | None,
-              roster: Path | None, roster_column: str | None, assignment: str | None, seed: int,
-              device: str, course: Path | None) -> None:  # fmt: skip
+              roster: Path | None, roster_column: str | None, assignment: str | None,
+              allow_weaker_sandbox: bool, seed: int, device: str, course: Path | None) -> None:  # fmt: skip
     """Grade a folder of submissions: one entry per student (a folder, .py, .ipynb or .zip,
     named by the student id, or matched to a --roster; links are refused). Each row is saved
     as it is graded, so a run that is stopped and started again grades only what is missing,
@@ -263,10 +270,11 @@ def batch_cmd(chapter: str, submissions: Path, jobs: int, out: Path | None, grad
                 from grader.distributed import run_batch_on_dask  # Dask is an optional extra
             except ImportError as exc:
                 raise GraderError(f"--scheduler needs Dask ({exc}): pip install 'tf-grader[dask]'") from exc
-            run_batch_on_dask(scheduler, the_course.root, chap, entries, book, seed=seed,
-                              device=device, on_result=Progress(missing).update)  # fmt: skip
+            run_batch_on_dask(scheduler, the_course.root, chap, entries, book, seed=seed, device=device,
+                              allow_weaker_sandbox=allow_weaker_sandbox, on_result=Progress(missing).update)  # fmt: skip
         elif missing:
-            with Session(the_course, seed=seed, jobs=min(jobs, missing), device=device) as session:
+            with Session(the_course, seed=seed, jobs=min(jobs, missing), device=device,
+                         allow_weaker_sandbox=allow_weaker_sandbox) as session:
                 progress = Progress(missing)
                 run_batch(session, chap, entries, book, on_result=progress.update,
                           pictures=out / "pictures", pictures_of_hidden=hidden_feedback == "full")
@@ -396,11 +404,13 @@ def record_cmd(chapters: tuple[str, ...], course: Path | None) -> None:
               "hidden checks' feedback included).")
 @click.option("--no-student-output", is_flag=True,
               help="Do not show students what their own code printed.")
+@weaker_option
 @seed_option
 @course_option
 @_one_line_errors
 def gradescope_cmd(chapter: str, output: Path | None, hidden_visibility: str, stdout_visibility: str,
-                   no_student_output: bool, seed: int, course: Path | None) -> None:  # fmt: skip
+                   no_student_output: bool, allow_weaker_sandbox: bool, seed: int,
+                   course: Path | None) -> None:  # fmt: skip
     """Instructor: write a Gradescope autograder zip for CHAPTER (Programming Assignment >
     Configure Autograder > Zip file upload). It holds the engine, the chapter, its solutions and
     hidden checks (Gradescope never shows the zip to students), setup.sh and run_autograder;
@@ -409,23 +419,25 @@ def gradescope_cmd(chapter: str, output: Path | None, hidden_visibility: str, st
     chap = the_course.chapter(chapter)
     output = output or Path(f"autograder-{chap.name}.zip")
     config = AutograderConfig(chapter=chap.name, seed=seed, hidden_visibility=hidden_visibility,
-                              stdout_visibility=stdout_visibility, show_output=not no_student_output)  # fmt: skip
+                              stdout_visibility=stdout_visibility, show_output=not no_student_output,
+                              allow_weaker_sandbox=allow_weaker_sandbox)  # fmt: skip
     names = write_autograder(the_course, chap, output, config)
     click.echo(f"wrote {output} ({len(names)} files): upload it as the assignment's autograder")
 
 
 @main.command("classroom")
 @click.argument("chapter")
+@weaker_option
 @course_option
 @_one_line_errors
-def classroom_cmd(chapter: str, course: Path | None) -> None:
+def classroom_cmd(chapter: str, allow_weaker_sandbox: bool, course: Path | None) -> None:
     """GitHub Classroom's grading step (see `release --classroom`): grade exercises/CHAPTER/
     as `grade CHAPTER` does, write the points per check to the step's `result` output for the
     autograding reporter, and end with `Points X/Y`."""
     the_course = _course(course)
     chap = the_course.chapter(chapter)
     work = read_submission(chap.exercise_dir, chap.module_file)
-    with Session(the_course, device="auto") as session:
+    with Session(the_course, device="auto", allow_weaker_sandbox=allow_weaker_sandbox) as session:
         result = session.grade(chap, work)
     click.echo(submission_text(result, title=chap.spec.title, hidden_exist=chap.hidden_checks_file is not None))
     click.echo(classroom_report(result))

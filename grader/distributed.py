@@ -40,10 +40,12 @@ class SessionPlugin(WorkerPlugin):
 
     idempotent = True  # a second batch with the same settings keeps the warm Sessions
 
-    def __init__(self, course_root: str, seed: int, limits: Limits, device: str = "cpu") -> None:
+    def __init__(self, course_root: str, seed: int, limits: Limits, device: str = "cpu",
+                 allow_weaker_sandbox: bool = False) -> None:  # fmt: skip
         self.course_root, self.seed, self.device = course_root, seed, device
+        self.allow_weaker_sandbox = allow_weaker_sandbox  # judged on each Dask worker's machine
         self.limits_json = limits.model_dump_json()
-        key = f"{course_root}\0{seed}\0{self.limits_json}\0{device}".encode()
+        key = f"{course_root}\0{seed}\0{self.limits_json}\0{device}\0{allow_weaker_sandbox}".encode()
         self.name = "tf-grader-session-" + hashlib.sha256(key).hexdigest()[:16]
 
     def setup(self, worker: Any) -> None:
@@ -61,7 +63,8 @@ class SessionPlugin(WorkerPlugin):
                 raise BadInput(f"this Dask worker has no course at {root}: every worker needs "
                                "the course at the same path as the grade command")  # fmt: skip
             limits = Limits.model_validate_json(self.limits_json)
-            self._session = Session(Course(root), seed=self.seed, limits=limits, device=self.device)
+            self._session = Session(Course(root), seed=self.seed, limits=limits, device=self.device,
+                                    allow_weaker_sandbox=self.allow_weaker_sandbox)
         return fn(self._session, *args)
 
     def teardown(self, worker: Any) -> None:
@@ -84,6 +87,7 @@ def run_batch_on_dask(
     seed: int,
     limits: Limits = Limits(),
     device: str = "cpu",
+    allow_weaker_sandbox: bool = False,
     on_result: Callable[[str, SubmissionResult], None] = lambda student, result: None,
 ) -> None:
     """Grade every entry that has no row yet on the Dask cluster whose scheduler is at
@@ -97,7 +101,7 @@ def run_batch_on_dask(
     except (OSError, TimeoutError) as exc:
         raise BadInput(f"cannot reach the Dask scheduler at {address}: {exc}") from exc
     with client:
-        plugin = SessionPlugin(str(course_root), seed, limits, device)
+        plugin = SessionPlugin(str(course_root), seed, limits, device, allow_weaker_sandbox)
         client.register_plugin(plugin)
         observed = client.submit(_observe_reference, plugin.name, chapter.name, pure=False)
         reference_json, env_json = observed.result()  # once, on one worker, before the rest

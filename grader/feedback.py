@@ -138,9 +138,12 @@ def sandbox_line(isolation: list[str]) -> str:
     """The protections in one line: the full list is for --verbose."""
     if not isolation:
         return "sandbox: unknown"
-    if any("bubblewrap is not available" in i for i in isolation):
-        return "sandbox: process limits only, no bubblewrap here (scores are the same)"
-    return "sandbox: bubblewrap and process limits"
+    if missing := sum(i.startswith("WARNING: not kept here") for i in isolation):
+        return f"sandbox: WEAKER: {missing} promises not kept here"
+    landlock = any(i.startswith("Landlock") for i in isolation)
+    if any(i.startswith("no bubblewrap here") for i in isolation):
+        return "sandbox: Landlock and seccomp, no bubblewrap"
+    return "sandbox: bubblewrap and Landlock" if landlock else "sandbox: bubblewrap and process limits"
 
 
 def syntax_excerpt(source: str) -> list[str]:

@@ -39,6 +39,7 @@ from grader.models import (
 )
 from grader.pictures import as_map, write_comparison
 from grader.sandbox.client import Worker
+from grader.sandbox.plan import SCRATCH_MB
 from grader.sandbox.worker import SETUP_FAILED
 from grader.notebook import definitions, translate
 from grader.submission import Submission, defined_names, syntax_error
@@ -464,6 +465,8 @@ def _ended(end: JobEnd, seen: Observed, expected: int, limits: Limits) -> str | 
         return f"stopped: the CPU-time limit was reached by its processes together{where}"
     if end.result_overflow:
         return f"stopped: the results grew past their size limit{where}"
+    if end.disk_exceeded:
+        return f"stopped: its files grew past {SCRATCH_MB} MiB{where}"
     if end.signal == signal.SIGXCPU:
         return f"stopped: the CPU-time limit was reached{where}"
     if end.signal is not None:

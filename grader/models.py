@@ -145,6 +145,7 @@ class JobEnd(Model):
     timed_out: bool = False
     out_of_memory: bool = False
     cpu_exceeded: bool = Field(default=False, description="the job's processes together used up cpu_s")
+    disk_exceeded: bool = Field(default=False, description="the job's files took more disk than its scratch may")
     result_overflow: bool = False
     output_tail: str = ""
     seconds: float = 0.0

@@ -13,7 +13,9 @@ from grader.grading import DEFAULT_SEED, grade_submission, reference_observation
 from grader.judges import reference_problem
 from grader.models import Limits, Observation, SubmissionResult
 from grader.recorded import recorded_reference
+from grader.errors import SandboxError
 from grader.sandbox.client import Worker
+from grader.sandbox.plan import promises_not_kept
 from grader.submission import Submission
 
 
@@ -25,8 +27,16 @@ class Session:
 
     def __init__(
         self, course: Course, *, seed: int = DEFAULT_SEED, limits: Limits = Limits(),
-        device: str = "cpu", jobs: int = 1,
+        device: str = "cpu", jobs: int = 1, allow_weaker_sandbox: bool = True,
     ) -> None:  # fmt: skip
+        """`allow_weaker_sandbox=False` (a batch, a platform's grading) refuses to start where
+        the sandbox would not keep every promise (see `plan.promises`), naming what it lacks."""
+        if not allow_weaker_sandbox and (missing := promises_not_kept()):
+            raise SandboxError(
+                f"{len(missing)} of the sandbox's promises cannot be kept on this machine ("
+                + "; ".join(m.removeprefix("WARNING: not kept here: ") for m in missing)
+                + "): install bubblewrap or use a kernel with Landlock, or pass --allow-weaker-sandbox "
+                "to grade anyway (every result then says what was not kept)")
         self.course, self.seed, self.limits = course, seed, limits
         self.workers = [Worker(course.root, device=device, index=i) for i in range(jobs)]
         try:

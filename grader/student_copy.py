@@ -27,8 +27,8 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --disable-pip-version-check -e .
-command -v bwrap >/dev/null 2>&1 || echo "note: bubblewrap is not installed: your code is graded with \
-process limits only (scores are the same)" >&2
+command -v bwrap >/dev/null 2>&1 || echo "note: bubblewrap is not installed: your code is sandboxed with \
+Landlock and seccomp where the kernel has them (grade CHAPTER --verbose says what holds)" >&2
 echo "ready: .venv/bin/grade list"
 """
 

@@ -161,7 +161,7 @@ def test_lines_fit_the_terminal_and_the_sandbox_is_one_line(tmp_path) -> None:
     lines = _lines(run.stdout)
     assert max(len(line) for line in lines) <= 60, max(lines, key=len)
     assert any(line.startswith("        ") and "expected" in line for line in lines)  # wrapped, indented
-    assert [line for line in lines if "sandbox:" in line] == ["  sandbox: bubblewrap and process limits (--verbose: all)"]
+    assert [line for line in lines if "sandbox:" in line] == ["  sandbox: bubblewrap and Landlock (--verbose: all)"]
     verbose = " ".join(line.strip() for line in _lines(grade("chapter1", "--submission", str(work), "--verbose").stdout))
     assert "own PID namespace" in verbose and "--verbose: all" not in verbose
 

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from grader.render import submission_text
+from grader.sandbox import plan
 from grader.session import Session
 from grader.sandbox.worker import _is_zombie
 from grader.submission import Submission
@@ -118,7 +119,8 @@ def test_isolation_is_reported(session, course) -> None:
     assert "bubblewrap: no network" in isolation, isolation
     assert "solutions/ and hidden checks are not visible" in isolation
     assert "an audit hook refuses the submission frames" in isolation
-    assert "namespaces, mounts and chroot refused (seccomp)" in isolation
+    assert "namespaces, mounts, chroot, sockets, ptrace and keyrings refused (seccomp)" in isolation
+    assert any(i.startswith("Landlock: the job reads only") for i in result.environment.isolation), isolation
 
 
 def test_children_start_from_memory_in_huge_pages(session, course) -> None:
@@ -144,18 +146,26 @@ def test_children_start_from_memory_in_huge_pages(session, course) -> None:
         assert huge_kb == 0
 
 
-def test_without_uid_separation_a_job_leaves_nothing_for_the_next(course, monkeypatch) -> None:
-    """A grader that is not root runs submissions as its own user, which can write in the
-    sandbox's /tmp and /dev/shm: what one submission leaves there is gone before the next."""
+@pytest.mark.parametrize("landlock", [True, False], ids=["landlock", "without-landlock"])
+def test_without_uid_separation_a_job_leaves_nothing_for_the_next(course, monkeypatch, landlock) -> None:
+    """A grader that is not root runs submissions as its own user. Landlock refuses it /tmp and
+    /dev/shm outright; where the kernel has no Landlock, it can write in the sandbox's /tmp and
+    /dev/shm, and what one submission leaves there is gone before the next."""
     monkeypatch.setattr(os, "geteuid", lambda: 1000)  # the grader as an ordinary user: no uid slot
+    if not landlock:
+        monkeypatch.setattr(plan, "landlock_abi", lambda: 0)
     chapter = course.chapter("chapter1")
     solution = (chapter.solution_dir / "fundamentals.py").read_text()
-    leave = solution + "\nfor _d in ('/tmp', '/dev/shm'):\n    open(_d + '/note', 'w').write('my answers')\n"
+    leave = solution + (
+        "\nfor _d in ('/tmp', '/dev/shm'):\n    try:\n        open(_d + '/note', 'w').write('my answers')\n"
+        "        print('wrote', _d)\n    except OSError:\n        print('refused', _d)\n")
     look = solution + "\nimport os\nprint('seen:', os.path.exists('/tmp/note'), os.path.exists('/dev/shm/note'))\n"
     with Session(course, limits=TEST_LIMITS) as session:
         assert session.worker.info.uid is None
-        assert session.grade(chapter, Submission("leaves", leave)).score == 20
+        left = session.grade(chapter, Submission("leaves", leave))
+        assert left.score == 20
         printed = session.grade(chapter, Submission("looks", look)).output_tail
+    assert ("refused /tmp" in left.output_tail and "refused /dev/shm" in left.output_tail) == landlock, left.output_tail
     assert "seen: False False" in printed, printed
 
 

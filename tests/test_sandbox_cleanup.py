@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 from grader.render import submission_text
+from grader.sandbox import plan
 from grader.sandbox.client import EXCHANGE_PREFIX, _exchange_folder
 from grader.sandbox.scratch import remove_tree
 from grader.session import Session
@@ -34,10 +35,12 @@ def test_remove_tree_removes_a_chain_deeper_than_recursion_and_path_limits(tmp_p
 
 
 def test_a_worker_that_cannot_clean_up_retires_and_the_next_job_runs_on_a_fresh_one(course, monkeypatch) -> None:
-    """Without uid separation a job can write in the sandbox's /tmp, and leave there a file no one
-    may remove (immutable): the worker says it cannot serve again and exits, the client starts a
-    fresh one, and the next job finds nothing of it."""
+    """Without uid separation and without Landlock (an older kernel) a job can write in the
+    sandbox's /tmp, and leave there a file no one may remove (immutable): the worker says it
+    cannot serve again and exits, the client starts a fresh one, and the next job finds nothing
+    of it."""
     monkeypatch.setattr(os, "geteuid", lambda: 1000)  # the grader as an ordinary user: no uid slot
+    monkeypatch.setattr(plan, "landlock_abi", lambda: 0)
     chapter = course.chapter("chapter1")
     solution = (chapter.solution_dir / "fundamentals.py").read_text()
     stuck = solution + (

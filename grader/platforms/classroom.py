@@ -75,7 +75,7 @@ jobs:
           cache-dependency-path: pyproject.toml
       - name: Install the course
         run: |
-          (sudo apt-get update -qq && sudo apt-get install -y -qq bubblewrap) || echo "no bubblewrap: process limits only"
+          (sudo apt-get update -qq && sudo apt-get install -y -qq bubblewrap) || echo "no bubblewrap: Landlock and seccomp only"
           python -m pip install -q -e .
 {grading}      - name: Autograding Reporter
         uses: classroom-resources/autograding-grading-reporter@v1

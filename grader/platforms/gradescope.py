@@ -48,8 +48,8 @@ SHOWN = {"hidden": "not shown to students", "after_due_date": "shown after the d
 SETUP_SH = r"""#!/usr/bin/env bash
 # Gradescope runs this once, as root, when it builds the autograder's image (Ubuntu 24.04: the
 # grader needs Python 3.11+). It has three parts, run in order by `setup.sh` or one by one:
-#   setup.sh system    apt: Python with venv, and bubblewrap (the sandbox's isolation; without
-#                      it, only process limits hold, and every result says so)
+#   setup.sh system    apt: Python with venv, and bubblewrap (namespaces, where the container
+#                      allows them; Landlock and seccomp hold the sandbox where it does not)
 #   setup.sh python    pip: a virtual environment $ROOT/venv with requirements.txt (TensorFlow...)
 #   setup.sh grading   no download: the course in this zip loads with its reference and hidden
 #                      checks, run_autograder is executable, the results folder exists. This is
@@ -139,6 +139,7 @@ class AutograderConfig(BaseModel):
     hidden_visibility: Visibility = "after_published"
     stdout_visibility: Visibility = "hidden"
     show_output: bool = True  # the submission's own printed output, in the student's results
+    allow_weaker_sandbox: bool = False  # grade where the container lacks Landlock and bubblewrap
 
 
 def _course_files(course: Course, chapter: Chapter) -> list[Path]:
@@ -311,7 +312,8 @@ def run(root: Path) -> GradescopeResults:
     except BadInput as exc:  # its message may hold a file name: as text
         result = zero_result(chapter, "submission", "unreadable", as_text(str(exc)), Environment(seed=config.seed))
     else:
-        with Session(course, seed=config.seed, device="auto") as session:
+        with Session(course, seed=config.seed, device="auto",
+                     allow_weaker_sandbox=config.allow_weaker_sandbox) as session:
             result = session.grade(chapter, submission, pictures=results / "pictures")
     doc = gradescope_results(result, config)
     (results / "results.json").write_text(doc.model_dump_json(indent=2))

@@ -6,7 +6,6 @@ import json
 import os
 import re
 import select
-import shutil
 import stat
 import subprocess
 import tempfile
@@ -19,6 +18,7 @@ from grader.errors import BadInput, SandboxError
 from grader.models import Job, JobEnd, WorkerInfo
 from grader.sandbox.devices import nvidia_nodes, plan_devices
 from grader.sandbox.plan import SandboxPlan, UidSlot, plan_worker
+from grader.sandbox.scratch import remove_tree
 
 START_TIMEOUT_S = 180.0
 TF_LOG = re.compile(r"^([IWE]\d{4} |WARNING: All log messages)")
@@ -179,7 +179,7 @@ class Worker:
             os.close(self._events)
             os.close(self._events_w)
             self._events_w = None
-            shutil.rmtree(self._exchange, ignore_errors=True)
+            remove_tree(str(self._exchange))
         if self._slot is not None:
             self._slot.release()
             self._slot = None
@@ -197,23 +197,37 @@ EXCHANGE_PREFIX = "tf-grader-exchange-"
 def _exchange_folder() -> Path:
     """A folder for this worker's exchange with its jobs, named after this process (which owns
     it): a grader killed with SIGKILL cannot remove its own, so the next one removes every
-    folder whose owner is dead (they hold students' sources)."""
+    folder of ours whose owner is dead (they hold students' sources). Whatever else carries the
+    name (anyone may make one in the temp folder: a file, a link, another user's folder, a pid
+    that is no number a process can have, a chain thousands deep) is left alone or removed
+    without recursion: it never stops a run."""
     parent = Path(tempfile.gettempdir())
     for stale in parent.glob(f"{EXCHANGE_PREFIX}*"):
         owner = stale.name[len(EXCHANGE_PREFIX):].split("-")[0]
+        try:
+            info = os.lstat(stale)
+        except OSError:
+            continue
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid():
+            continue
         if owner.isdigit() and not _alive(int(owner)):
-            shutil.rmtree(stale, ignore_errors=True)  # our own files, one level deep
+            remove_tree(str(stale))
     return Path(tempfile.mkdtemp(prefix=f"{EXCHANGE_PREFIX}{os.getpid()}-", dir=parent))
 
 
 def _alive(pid: int) -> bool:
+    if not 0 < pid <= PID_MAX:
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:
-        return True
+    except OSError:
+        return True  # not ours to signal: alive
     return True
+
+
+PID_MAX = 1 << 22  # Linux's largest pid_max
 
 
 class _Capped:

@@ -29,6 +29,7 @@ KILL_S = 10.0  # a fork bomb's processes take a while to die, each tearing down 
 WATCHER_NICE = -10  # the worker watches jobs that may keep hundreds of processes busy
 TICK_S = 1.0 / os.sysconf("SC_CLK_TCK")  # the unit of CPU times in /proc/PID/stat
 SLACK = 1 << 20  # free space in /tmp or /dev/shm that a job may leave used (the kernel's own)
+PR_SET_CHILD_SUBREAPER = 36
 
 
 def main() -> None:
@@ -41,6 +42,8 @@ def main() -> None:
     import tensorflow as tf
 
     device = _effective_device(os.environ.get("TF_GRADER_DEVICE", "cpu"))
+    if not _in_sandbox():  # a job's orphans come to us, not to the machine's init: none escapes
+        ctypes.CDLL(None).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     warm_up()
     try:  # a watcher starved by what it watches kills late, and answers after the grader gave up
         os.setpriority(os.PRIO_PROCESS, 0, WATCHER_NICE)
@@ -173,7 +176,7 @@ def run_job(job: Job, uid: int | None, machinery: Snapshot) -> JobEnd:
         except BaseException:
             traceback.print_exc()  # onto the captured output, for the report
             os._exit(SETUP_FAILED)
-    timed_out, oom, over_cpu, status = _watch(pid, job, uid, start, cpu_base)
+    timed_out, oom, over_cpu, over_disk, status = _watch(pid, job, uid, start, cpu_base, scratch)
     if status is None:
         os.kill(pid, signal.SIGKILL)
         _, status = os.waitpid(pid, 0)
@@ -186,6 +189,7 @@ def run_job(job: Job, uid: int | None, machinery: Snapshot) -> JobEnd:
         timed_out=timed_out,
         out_of_memory=oom,
         cpu_exceeded=over_cpu,
+        disk_exceeded=over_disk,
         seconds=time.monotonic() - start,
         scratch=str(scratch),
         worker_retired=_not_clean(before, scratch, left),
@@ -244,8 +248,10 @@ def _not_clean(before: dict[str, tuple[set[str], int]], scratch, left: list[int]
     return ""
 
 
-def _watch(pid: int, job: Job, uid: int | None, start: float, cpu_base: int):  # noqa: ANN202
-    """Wait for the child to exit, or for the job to run out of CPU time, wall time or memory.
+def _watch(pid: int, job: Job, uid: int | None, start: float, cpu_base: int, scratch):  # noqa: ANN001, ANN202
+    """Wait for the child to exit, or for the job to run out of CPU time, wall time, memory or
+    disk (a scratch folder on the host's disk, without bubblewrap: files of 16 MiB each, but
+    as many as it likes, until its file system has SCRATCH_MB less free).
 
     CPU time is the job's own, summed over all its processes, so another job's load cannot use
     it up; wall time is only a generous bound, for code that sleeps or blocks. Both, and memory,
@@ -253,8 +259,9 @@ def _watch(pid: int, job: Job, uid: int | None, start: float, cpu_base: int):  #
     (~15 ms), so it is only taken when the cheap RSS sum, which can only be larger, is over the
     limit."""
     memory = (job.limits.memory_mb << 20) + _status_kb(os.getpid(), "VmRSS")
-    timed_out = oom = over_cpu = False
+    timed_out = oom = over_cpu = over_disk = False
     status = None
+    disk = _free(scratch) - (SCRATCH_MB << 20)
     exited = os.pidfd_open(pid)  # readable once the child has exited
     try:
         while True:
@@ -274,9 +281,12 @@ def _watch(pid: int, job: Job, uid: int | None, start: float, cpu_base: int):  #
             if sum(map(_rss, pids)) > memory and _pss_over(pids, memory, start + job.limits.wall_s):
                 oom = True  # each process has its own RLIMIT_AS; together they can be over
                 break
+            if _free(scratch) < disk:
+                over_disk = True
+                break
     finally:
         os.close(exited)
-    return timed_out, oom, over_cpu, status
+    return timed_out, oom, over_cpu, over_disk, status
 
 
 def _pss_over(pids: list[int], memory: int, deadline: float) -> bool:
@@ -304,12 +314,11 @@ def _cpu_ticks(pid: int) -> int:
 
 
 def _reaped_cpu() -> int:
-    """CPU time of dead processes that our PID namespace's init reaped (a job's orphans):
-    their time is gone from every live process's count but added to init's."""
-    if not _in_sandbox():
-        return 0  # orphans go to the machine's init: RLIMIT_CPU per process is the bound there
+    """CPU time of dead processes that were reaped (a job's orphans): their time is gone from
+    every live process's count but added to their reaper's, our PID namespace's init or, outside
+    the sandbox, this worker (their subreaper)."""
     try:
-        with open("/proc/1/stat") as f:
+        with open("/proc/1/stat" if _in_sandbox() else "/proc/self/stat") as f:
             fields = f.read().rsplit(")", 1)[1].split()
     except OSError:
         return 0
@@ -322,21 +331,31 @@ def _in_sandbox() -> bool:
 
 def _job_pids(pid: int, uid: int | None) -> list[int]:
     """Every process of the job: in our own PID namespace that is everything but init and us;
-    elsewhere, the child's session and, when we dropped privileges, every process of its uid."""
-    me, found = os.getpid(), []
+    elsewhere, every process below this worker (it is their subreaper, and runs one job at a
+    time: a daemon that forks twice and leaves its session is still ours) and, when we dropped
+    privileges, every process of the job's uid."""
+    me = os.getpid()
+    parents: dict[int, int] = {}
+    owned: list[int] = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit() or int(entry) in (1, me):
             continue
         other = int(entry)
-        if _in_sandbox() or other == pid:
-            found.append(other)
+        if _in_sandbox():
+            owned.append(other)
             continue
         try:
-            if os.getsid(other) == pid or (uid is not None and os.stat(f"/proc/{entry}").st_uid == uid):
-                found.append(other)
-        except OSError:
+            with open(f"/proc/{entry}/stat") as f:
+                parents[other] = int(f.read().rsplit(")", 1)[1].split()[1])
+            if uid is not None and os.stat(f"/proc/{entry}").st_uid == uid:
+                owned.append(other)
+        except (OSError, IndexError, ValueError):
             pass
-    return found
+    below, frontier = set(), {me}
+    while frontier:
+        frontier = {p for p, parent in parents.items() if parent in frontier} - below
+        below |= frontier
+    return sorted(below | set(owned) | {pid})
 
 
 def _kill_job(pid: int, uid: int | None) -> list[int]:
@@ -353,8 +372,20 @@ def _kill_job(pid: int, uid: int | None) -> list[int]:
                 os.kill(p, signal.SIGKILL)
             except OSError:
                 pass
-        time.sleep(0.02)  # orphans go to the namespace's init, which reaps them
+        time.sleep(0.02)  # orphans go to the namespace's init, which reaps them, or to us
+        _reap_orphans()
     return pids
+
+
+def _reap_orphans() -> None:
+    """Collect the job's orphans that came to this worker (its subreaper) and died."""
+    while True:
+        try:
+            done, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if not done:
+            return
 
 
 def _is_zombie(pid: int) -> bool:
