@@ -3,7 +3,8 @@
 Each case is a folder under data/hostile/ with the submission and the score, status and feedback
 it must get (a list of statuses, or of feedback texts, where timing decides between them: limits
 count CPU time, and a loaded machine can make the wall-time bound come first), and optionally text that
-must appear nowhere in its result ("absent"); {{PORT}}, {{COURSE}} and
+must appear nowhere in its result ("absent"); a list of scores where the sandbox's modes end it
+differently; {{PORT}}, {{COURSE}} and
 {{EXPECTED}} (chapter 1's recorded observations, as JSON lines) and {{SOLUTION}} (chapter 1's
 reference, which an attack may ride on) in a source are filled in by the test.
 """
@@ -90,7 +91,8 @@ def test_hostile_submission(case: Path, session, course) -> None:
     finally:
         listener.close()
     text = submission_text(result, title="", hidden_exist=True)
-    assert result.score == expected["score"], text
+    scores = expected["score"] if isinstance(expected["score"], list) else [expected["score"]]
+    assert result.score in scores, text  # where modes differ (a scratch in memory, or on disk)
     statuses = expected["status"] if isinstance(expected["status"], list) else [expected["status"]]
     assert result.status in statuses, text  # a fork bomb races the alarm: either ending is right
     feedback = expected["feedback"] if isinstance(expected["feedback"], list) else [expected["feedback"]]

@@ -194,7 +194,7 @@ def test_the_autograder_zip_holds_the_chapter_its_solutions_and_executable_scrip
         assert name in modes, name
     assert not [n for n in modes if "/mutants/" in n or n.startswith("course/tests/") or "chapter2" in n]
     assert config == {"chapter": "chapter1", "seed": 2026, "hidden_visibility": "after_published",
-                      "stdout_visibility": "hidden", "show_output": True}  # fmt: skip
+                      "stdout_visibility": "hidden", "show_output": True, "allow_weaker_sandbox": False}  # fmt: skip
     # the installs and the grading part are apart: apt and pip only in theirs
     grading_part = setup.split("grading() {", 1)[1].split("}", 1)[0]
     assert "apt-get install" in setup and "bubblewrap" in setup and 'venv/bin/pip" install -q --disable-pip-version-check -r' in setup

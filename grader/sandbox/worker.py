@@ -8,6 +8,7 @@ this process, only in children, which it times, watches and kills with everythin
 from __future__ import annotations
 
 import ctypes
+import errno
 import fcntl
 import gc
 import os
@@ -251,7 +252,8 @@ def _not_clean(before: dict[str, tuple[set[str], int]], scratch, left: list[int]
 def _watch(pid: int, job: Job, uid: int | None, start: float, cpu_base: int, scratch):  # noqa: ANN001, ANN202
     """Wait for the child to exit, or for the job to run out of CPU time, wall time, memory or
     disk (a scratch folder on the host's disk, without bubblewrap: files of 16 MiB each, but
-    as many as it likes, until its file system has SCRATCH_MB less free).
+    as many as it likes). Disk is summed over the scratch folder only when its file system has
+    lost SCRATCH_MB since the job started (cheap, but other processes write there too).
 
     CPU time is the job's own, summed over all its processes, so another job's load cannot use
     it up; wall time is only a generous bound, for code that sleeps or blocks. Both, and memory,
@@ -261,7 +263,8 @@ def _watch(pid: int, job: Job, uid: int | None, start: float, cpu_base: int, scr
     memory = (job.limits.memory_mb << 20) + _status_kb(os.getpid(), "VmRSS")
     timed_out = oom = over_cpu = over_disk = False
     status = None
-    disk = _free(scratch) - (SCRATCH_MB << 20)
+    disk_limit = SCRATCH_MB << 20
+    disk = _free(scratch) - disk_limit
     exited = os.pidfd_open(pid)  # readable once the child has exited
     try:
         while True:
@@ -281,12 +284,34 @@ def _watch(pid: int, job: Job, uid: int | None, start: float, cpu_base: int, scr
             if sum(map(_rss, pids)) > memory and _pss_over(pids, memory, start + job.limits.wall_s):
                 oom = True  # each process has its own RLIMIT_AS; together they can be over
                 break
-            if _free(scratch) < disk:
+            if _free(scratch) < disk and _tree_bytes(scratch, disk_limit, time.monotonic() + POLL_S) > disk_limit:
                 over_disk = True
                 break
     finally:
         os.close(exited)
     return timed_out, oom, over_cpu, over_disk, status
+
+
+def _tree_bytes(top, limit: int, deadline: float) -> int:  # noqa: ANN001
+    """The disk the files under `top` take, summed until past `limit` or `deadline` (a job with
+    so many files that they cannot be counted in time, or nested too deep to name, counts as
+    over)."""
+    total, folders = 0, [str(top)]
+    while folders:
+        try:
+            with os.scandir(folders.pop()) as entries:
+                for entry in entries:
+                    info = entry.stat(follow_symlinks=False)
+                    total += info.st_blocks * 512
+                    if entry.is_dir(follow_symlinks=False):
+                        folders.append(entry.path)
+        except OSError as exc:
+            if exc.errno == errno.ENAMETOOLONG:  # nested past PATH_MAX: no honest job does that
+                return limit + 1
+            continue
+        if total > limit or time.monotonic() > deadline:
+            return limit + 1
+    return total
 
 
 def _pss_over(pids: list[int], memory: int, deadline: float) -> bool:
