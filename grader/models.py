@@ -268,6 +268,10 @@ class SubmissionResult(Model):
     messages: list[Text] = Field(default=[], description="what went wrong outside any one check")
     output_tail: str = Field(default="", description="the end of what the submission printed "
                              f"(MAX_OUTPUT: {MAX_OUTPUT >> 10} KiB as JSON escapes it)")
+    hidden_output: str | None = Field(default=None, description="None: hidden checks, if any, ran in "
+                                      "the same run as the rest, and output_tail holds what they "
+                                      "printed too (their inputs, say); else they ran apart, and "
+                                      "this is the end of what that run printed")
     environment: Environment
     seconds: float = 0.0
     score: float = Field(default=0.0, description="sum of the checks' scores; derived")
@@ -281,10 +285,10 @@ class SubmissionResult(Model):
     def _few_notes(cls, lines: list[str]) -> list[str]:
         return at_most(lines, MAX_NOTES, "notes")
 
-    @field_validator("output_tail")
+    @field_validator("output_tail", "hidden_output")
     @classmethod
-    def _tail(cls, text: str) -> str:
-        return last_of(text)
+    def _tail(cls, text: str | None) -> str | None:
+        return None if text is None else last_of(text)
 
     @model_validator(mode="before")
     @classmethod
