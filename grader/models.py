@@ -60,6 +60,7 @@ def last_of(text: str, size: int = MAX_OUTPUT) -> str:
     return text
 
 
+# a text that may be the submission's, as every model holds it: MAX_LINE characters, start and end
 Text = Annotated[str, AfterValidator(functools.partial(shortened, limit=MAX_LINE))]
 
 
