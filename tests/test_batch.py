@@ -127,9 +127,9 @@ def test_a_hostile_entry_stays_small_in_every_export(tmp_path) -> None:
     hostile = ("huge_source_line", "huge_values")
     for hidden in ("full", "inputs", "summary"):  # graded once; exported again under each
         out = tmp_path / hidden
-        run = _grade_cli("batch", "chapter1", str(folder), "--jobs", "1", "--gradebook", str(book),
-                         "--out", str(out), "--roster", str(tmp_path / "roster.csv"), "--hidden-feedback", hidden,
-                         *[arg for f in ("csv", "json", "gradescope", "canvas", "moodle") for arg in ("--export", f)])  # fmt: skip
+        exports = [arg for f in ("csv", "json", "gradescope", "canvas", "moodle") for arg in ("--export", f)]
+        run = _grade_cli("batch", "chapter1", str(folder), "--jobs", "1", "--gradebook", str(book), "--out", str(out),
+                         "--roster", str(tmp_path / "roster.csv"), "--hidden-feedback", hidden, *exports)
         _, err = run.communicate(timeout=600)
         assert run.returncode == 0, err
         with sqlite3.connect(book) as db:
@@ -141,8 +141,10 @@ def test_a_hostile_entry_stays_small_in_every_export(tmp_path) -> None:
                      "gradescope": (out / "gradescope" / student / "results.json").stat().st_size}  # fmt: skip
             assert max(sizes.values()) <= BOUND, (hidden, student, sizes)
         assert max(len(line) for line in open(out / "gradebook.csv", "rb")) < 1024
-        results = Gradebook(book).results("chapter1")
-        write_report({"good": results["good"]}, Course(ROOT).chapter("chapter1"), tmp_path / "alone.html", hidden=hidden)
+        gradebook = Gradebook(book)
+        good = gradebook.results("chapter1")["good"]
+        gradebook.close()
+        write_report({"good": good}, Course(ROOT).chapter("chapter1"), tmp_path / "alone.html", hidden=hidden)
         grown = (out / "report.html").stat().st_size - (tmp_path / "alone.html").stat().st_size
         assert grown <= 2 * 200 << 10, (hidden, grown)
     assert "huge_source_line" in (tmp_path / "full" / "report.html").read_text()

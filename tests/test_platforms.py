@@ -273,7 +273,8 @@ def test_gradescope_autograder_shows_hidden_inputs_printed_only_when_hidden_chec
     """A submission that prints its arguments: what it printed while hidden checks ran (their
     inputs) is in no part of results.json students see before grades are published; what it
     printed at import and in public checks shows at once, as before."""
-    doc, stdout = gradescope_run(autograders["chapter1"], tmp_path, {"fundamentals.py": SOLUTION.read_text() + PRINTS_ITS_ARGUMENTS})
+    printer = SOLUTION.read_text() + PRINTS_ITS_ARGUMENTS
+    doc, stdout = gradescope_run(autograders["chapter1"], tmp_path, {"fundamentals.py": printer})
     assert doc.score == sum(t.max_score for t in doc.tests) == 20, "graded apart, scored as together"
     hidden_input = "[1000.0, 1001.0, 1002.0]"  # softmax_large_logits' own; no public check's
     early = [doc.output] + [f"{t.name}\n{t.output}" for t in doc.tests if t.visibility in ("visible", "after_due_date")]
