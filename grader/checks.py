@@ -40,7 +40,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from grader.bans import Ban, as_bans, watching
 from grader.judges import Compare, exact
-from grader.models import CALLED_FROM, Case, Observation
+from grader.models import CALLED_FROM, MAX_LINE, MAX_TEXT, Case, Observation, shortened
 
 class CheckTimeout(BaseException):
     """Raised by the sandbox's alarm; a BaseException so `except Exception` in a submission
@@ -255,24 +255,27 @@ def run_probe(chk: Check, module: types.ModuleType | None, seed: int, *, watch: 
 def describe(exc: BaseException, *, chain: bool = False) -> str:
     """One line a student can act on: type, message and the line of their code that raised.
     With `chain` (an import failure), the outer lines of their code that led there too, each
-    after CALLED_FROM, innermost first: the call at module level that started it comes last."""
+    after CALLED_FROM, innermost first: the call at module level that started it comes last.
+    Each part the submission wrote (a name, the message, a line of its source) keeps MAX_TEXT
+    characters, the whole MAX_LINE: its start and its end."""
     # the submission's files are in the job's scratch, which the child names in TMPDIR (the
     # current folder is wherever the submission went, and may be too deep to name)
     scratch = os.environ.get("TMPDIR", "")
     mine = [f for f in traceback.extract_tb(exc.__traceback__) if os.path.dirname(f.filename) == scratch]
     where: list[str] = []
     for f in reversed(mine):
-        frame = _printable(f"{os.path.basename(f.filename)}, line {f.lineno}: {f.line}")
+        file, line = shortened(os.path.basename(f.filename)), shortened(f"{f.line}")
+        frame = _printable(f"{file}, line {f.lineno}: {line}")
         if not where or where[-1] != frame:  # a comprehension is a frame of its own on the same line
             where.append(frame)
     text = _first_paragraph(str(exc))
     if isinstance(exc, MemoryError):
         text = "out of memory (the sandbox's memory limit was reached)"
-    name = type(exc).__name__
+    name = shortened(type(exc).__name__)
     line = f"{name}: {text}" if text else name
     if where:
         line += f" ({where[0]})" + (CALLED_FROM + CALLED_FROM.join(where[1:]) if chain and where[1:] else "")
-    return as_utf8(line)
+    return as_utf8(shortened(line, MAX_LINE))
 
 
 def _printable(text: str) -> str:
@@ -281,7 +284,7 @@ def _printable(text: str) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
-MAX_MESSAGE = 400  # characters of an exception's message kept: its start and its end
+MAX_MESSAGE = MAX_TEXT  # characters of an exception's message kept: its start and its end
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 # Keras 3 wraps an error raised in a layer's call: the reason is its second paragraph
 _KERAS_CALL = re.compile(r"Exception encountered when calling (\S+?)\.?\s*\n\n(.*?)(?:\n\nArguments received by .*)?\Z", re.S)
@@ -299,9 +302,7 @@ def _first_paragraph(message: str) -> str:
         message = found.group(2).strip()
     paragraphs = message.split("\n\n")
     kept = paragraphs[:2] if paragraphs[0].rstrip().endswith(":") else paragraphs[:1]  # "Error encountered:"
-    text = " ".join(" ".join(kept).split())
-    if len(text) > MAX_MESSAGE:
-        text = f"{text[:MAX_MESSAGE - 130]} ... {text[-120:]}"
+    text = shortened(" ".join(" ".join(kept).split()), MAX_MESSAGE)
     return f"{text} (when calling {calls[-1]})" if calls else text
 
 

@@ -33,14 +33,18 @@ HIDDEN_FEEDBACK: tuple[HiddenFeedback, ...] = ("full", "inputs", "summary")
 
 def for_students(result: SubmissionResult, hidden: HiddenFeedback) -> SubmissionResult:
     """What a student may see of a result: under `summary` a hidden check shows its name,
-    points and pass or fail only, and the printed output (which could print a hidden input)
-    is left out; under `inputs` also how many cases passed and the inputs of the failed ones,
-    never expected values; `full` shows everything. The gradebook keeps everything."""
+    points and pass or fail only, and the printed output of a run with hidden checks (which
+    could print a hidden input) is left out; under `inputs` also how many cases passed and the
+    inputs of the failed ones, never expected values; `full` shows everything. The gradebook
+    keeps everything."""
     if hidden == "full" or not any(c.hidden for c in result.checks):
         return result
     checks = [c if not c.hidden else _hidden_check(c, hidden) for c in result.checks]
-    tail = result.output_tail if hidden == "inputs" else ""
-    return result.model_copy(update={"checks": checks, "output_tail": tail})
+    if hidden == "inputs":
+        return result.model_copy(update={"checks": checks})
+    apart = result.hidden_output is not None  # output_tail is then the public checks' run alone
+    return result.model_copy(update={"checks": checks, "output_tail": result.output_tail if apart else "",
+                                     "hidden_output": "" if apart else None})
 
 
 def _hidden_check(c: CheckResult, hidden: HiddenFeedback) -> CheckResult:

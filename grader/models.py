@@ -6,15 +6,62 @@ validation error (turned into a failed check), never silently accepted data.
 
 from __future__ import annotations
 
+import functools
 import hashlib
-from typing import Annotated, Any, Literal
+import json
+from typing import Annotated, Any, Iterable, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_serializer, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_serializer, model_validator
 
 
 class Model(BaseModel):
     # NaN and inf travel as JSON's NaN/Infinity, not null: "got nan" is feedback a student needs
     model_config = ConfigDict(frozen=True, extra="forbid", ser_json_inf_nan="constants")
+
+
+# --- how much of what a submission controls a result keeps --------------------------------------
+# A 0.9 MB line of a submission's source, quoted in every case's error, once made one entry's
+# results 84 MB (gradebook row, results.jsonl, feedback, Gradescope, report). Texts are capped
+# where they cross into the grader (the events a child writes, which a submission can forge) and
+# again where results are built, so one entry stays within ~64 KiB whatever it does.
+
+MAX_TEXT = 400  # characters of one text of the submission's: a message, a line of its source, a name
+MAX_LINE = 1000  # characters of one line of a result: an error and where it was raised, feedback, a note
+MAX_LINES = 10  # feedback lines of one check, the last saying how many more there were
+MAX_NOTES = 12  # notes of one result, likewise
+MAX_OUTPUT = 8 << 10  # bytes of printed output a result keeps (its end), as JSON escapes it
+MAX_FEEDBACK = 32 << 10  # bytes of one result's feedback and notes together, as JSON escapes them
+
+
+def shortened(text: str, limit: int = MAX_TEXT) -> str:
+    """At most `limit` characters: past it, the start and the end around " ... "."""
+    if len(text) <= limit:
+        return text
+    end = min(120, limit * 3 // 10)
+    return f"{text[:max(limit - end - 10, 0)]} ... {text[-end:]}"
+
+
+def at_most(lines: list[str], limit: int, what: str) -> list[str]:
+    """The first `limit` - 1 lines and how many more there were, past `limit` lines."""
+    return lines if len(lines) <= limit else [*lines[:limit - 1], f"... and {len(lines) - limit + 1} more {what}"]
+
+
+def json_size(texts: Iterable[str]) -> int:
+    """Bytes the texts take in JSON with non-ASCII escaped (results.jsonl): control characters
+    take 6, an emoji 12; the measure of what a result holds."""
+    return sum(len(json.dumps(t)) for t in texts)
+
+
+def last_of(text: str, size: int = MAX_OUTPUT) -> str:
+    """The end of `text` that takes at most `size` bytes of JSON."""
+    text = text[-size:]
+    while (taken := json_size([text])) > size:
+        text = text[len(text) - len(text) * size // taken:]  # the share that fits, and less
+    return text
+
+
+# a text that may be the submission's, as every model holds it: MAX_LINE characters, start and end
+Text = Annotated[str, AfterValidator(functools.partial(shortened, limit=MAX_LINE))]
 
 
 # --- what a probe observes, inside the sandbox -------------------------------------------------
@@ -23,9 +70,10 @@ class Model(BaseModel):
 class Case(Model):
     """One input the probe tried and what the code under test did with it."""
 
-    label: str = Field(description="the call as a student reads it, e.g. dense_params(3, 32)")
-    value: Any = Field(default=None, description="plain JSON data: numbers, lists, dicts, str")
-    error: str | None = Field(default=None, description="exception raised by the code under test")
+    label: Text = Field(description="the call as a student reads it, e.g. dense_params(3, 32)")
+    value: Any = Field(default=None, description="plain JSON data: numbers, lists, dicts, str; judged, "
+                       "and quoted only as judges word it (grader.judges: 80 characters)")
+    error: Text | None = Field(default=None, description="exception raised by the code under test")
     image: Any = Field(default=None, description="the input a picture of this case is drawn over (a "
                        "Grad-CAM's image): shown, never judged")
 
@@ -33,17 +81,17 @@ class Case(Model):
 class BannedCall(Model):
     """A call of a banned API made by the submission's own code while a probe ran."""
 
-    api: str = Field(description="the ban's dotted path, e.g. keras.Model.count_params")
-    function: str = Field(description="the submission's function that made the call")
+    api: Text = Field(description="the ban's dotted path, e.g. keras.Model.count_params")
+    function: Text = Field(description="the submission's function that made the call")
     line: int
     imported: bool = Field(default=False, description="an import of a banned module, not a call")
 
 
 class Observation(Model):
     kind: Literal["observation"] = "observation"
-    check: str
+    check: Text
     cases: list[Case] = []
-    error: str | None = Field(default=None, description="the probe could not run at all")
+    error: Text | None = Field(default=None, description="the probe could not run at all")
     seconds: float = 0.0
     banned: list[BannedCall] = Field(default=[], description="banned APIs seen called at run time")
 
@@ -59,7 +107,7 @@ class Observation(Model):
 
 class ProbeStarted(Model):
     kind: Literal["started"] = "started"
-    check: str
+    check: Text
 
 
 CALLED_FROM = "; called from "  # joins the outer frames of an import failure onto its one line
@@ -67,8 +115,8 @@ CALLED_FROM = "; called from "  # joins the outer frames of an import failure on
 
 class ModuleImported(Model):
     kind: Literal["imported"] = "imported"
-    module: str
-    error: str | None = Field(default=None, description="the failure, with the student's outer frames after "
+    module: Text
+    error: Text | None = Field(default=None, description="the failure, with the student's outer frames after "
                               "CALLED_FROM, innermost first")
 
 
@@ -78,7 +126,7 @@ class Tampered(Model):
     trusted and the points are withheld)."""
 
     kind: Literal["tampered"] = "tampered"
-    what: str = Field(description="what the submission did, for the instructor")
+    what: Text = Field(description="what the submission did, for the instructor")
     withheld: bool = Field(default=False, description="observations can no longer be trusted")
 
 
@@ -105,7 +153,8 @@ class Limits(Model):
     memory_mb: int = Field(default=2048, description="memory on top of the warm worker's")
     processes: int = Field(default=256, description="processes and threads (RLIMIT_NPROC)")
     file_mb: int = Field(default=16, description="largest file the submission may write")
-    output_kb: int = Field(default=64, description="stdout/stderr kept for the report")
+    output_kb: int = Field(default=64, description="stdout/stderr read back after the job (a result "
+                           "keeps the end of it: MAX_OUTPUT)")
     result_mb: int = Field(default=32, description="largest observation stream accepted")
 
 
@@ -172,19 +221,27 @@ CheckStatus = Literal["passed", "partial", "failed", "error"]
 
 
 class CheckResult(Model):
+    # validated again inside a SubmissionResult: a copy made with model_copy skips validation
+    model_config = ConfigDict(revalidate_instances="always")
+
     name: str
     description: str
     points: float
     score: float
     hidden: bool
     status: CheckStatus
-    feedback: list[str] = []
+    feedback: list[Text] = Field(default=[], description=f"at most {MAX_LINES} lines")
     seconds: float = 0.0
     pictures: list[str] = Field(default=[], description="PNG files written for this check")
     cases: int = Field(default=0, description="how many cases the reference has")
-    failed_cases: list[str] = Field(default=[], description="labels of the cases the student "
-                                    "did not match: a hidden check's feedback shows these alone "
-                                    "under --hidden-feedback inputs")
+    failed_cases: list[Text] = Field(default=[], description="labels of the cases the student "
+                                     "did not match: a hidden check's feedback shows these alone "
+                                     "under --hidden-feedback inputs")
+
+    @field_validator("feedback")
+    @classmethod
+    def _few_lines(cls, lines: list[str]) -> list[str]:
+        return at_most(lines, MAX_LINES, "lines")
 
 
 SubmissionStatus = Literal[
@@ -210,8 +267,13 @@ class SubmissionResult(Model):
     submission: str
     status: SubmissionStatus
     checks: list[CheckResult] = []
-    messages: list[str] = Field(default=[], description="what went wrong outside any one check")
-    output_tail: str = ""
+    messages: list[Text] = Field(default=[], description="what went wrong outside any one check")
+    output_tail: str = Field(default="", description="the end of what the submission printed "
+                             f"(MAX_OUTPUT: {MAX_OUTPUT >> 10} KiB as JSON escapes it)")
+    hidden_output: str | None = Field(default=None, description="None: hidden checks, if any, ran in "
+                                      "the same run as the rest, and output_tail holds what they "
+                                      "printed too (their inputs, say); else they ran apart, and "
+                                      "this is the end of what that run printed")
     environment: Environment
     seconds: float = 0.0
     score: float = Field(default=0.0, description="sum of the checks' scores; derived")
@@ -220,16 +282,41 @@ class SubmissionResult(Model):
                             "submission, decided part of this result (always so for status "
                             "'error'): a batch grades it again when the same command runs again")
 
+    @field_validator("messages")
+    @classmethod
+    def _few_notes(cls, lines: list[str]) -> list[str]:
+        return at_most(lines, MAX_NOTES, "notes")
+
+    @field_validator("output_tail", "hidden_output")
+    @classmethod
+    def _tail(cls, text: str | None) -> str | None:
+        return None if text is None else last_of(text)
+
     @model_validator(mode="before")
     @classmethod
     def _totals(cls, data: Any) -> Any:
         """Totals are derived from the checks, whatever a caller or a file says; an `error`
-        result is always retryable."""
+        result is always retryable; feedback and notes together fit in MAX_FEEDBACK."""
         if isinstance(data, dict):
             checks = [CheckResult.model_validate(c) for c in data.get("checks", [])]
             data = {**data, "checks": checks}
+            messages = data.get("messages", [])
+            if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+                data["checks"], data["messages"] = _within_budget(checks, at_most(messages, MAX_NOTES, "notes"))
             data["score"] = round(sum(c.score for c in checks), 4)
             data["max_score"] = round(sum(c.points for c in checks), 4)
             if data.get("status") == "error":
                 data["retryable"] = True
         return data
+
+
+def _within_budget(checks: list[CheckResult], notes: list[str]) -> tuple[list[CheckResult], list[str]]:
+    """Checks and notes whose lines together take at most MAX_FEEDBACK bytes of JSON: lines
+    longer than a limit halved until they fit are shortened to it, so short lines stay whole."""
+    limit = MAX_LINE
+    notes = [shortened(n, limit) for n in notes]
+    while json_size([*notes, *(f for c in checks for f in c.feedback)]) > MAX_FEEDBACK and limit > 16:
+        limit //= 2
+        notes = [shortened(n, limit) for n in notes]
+        checks = [c.model_copy(update={"feedback": [shortened(f, limit) for f in c.feedback]}) for c in checks]
+    return checks, notes

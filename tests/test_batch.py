@@ -20,7 +20,7 @@ import pytest
 from grader.batch import find_entries, run_batch
 from grader.course import Course
 from grader.errors import SandboxError
-from grader.export import export
+from grader.export import export, write_report
 from grader.gradebook import Gradebook
 from grader.session import Session
 
@@ -107,6 +107,47 @@ def test_exports_parse(graded) -> None:
     assert "expected 128, got 96" in (out / "feedback" / "wrong.txt").read_text()
     report = (out / "report.html").read_text()
     assert "<svg" in report and "dense_params" in report and "exit_at_import" in report
+
+
+BOUND = 64 << 10  # what one entry may add to each file a batch writes, whatever it submits
+
+
+def test_a_hostile_entry_stays_small_in_every_export(tmp_path) -> None:
+    """Entries that raise on a line of 900 KB, and return, raise and print huge values: each
+    keeps a small row, feedback file and share of every export (one such entry once made 84 MB:
+    its 0.9 MB line was quoted in every case's error), under every --hidden-feedback."""
+    folder = tmp_path / "class"
+    folder.mkdir()
+    shutil.copy(SOLUTION, folder / "good.py")
+    for case in ("huge_source_line", "huge_values"):
+        source = (HOSTILE / case / "fundamentals.py").read_text().replace("{{HUGE}}", "A" * 900_000)
+        (folder / f"{case}.py").write_text(source)
+    (tmp_path / "roster.csv").write_text("id,name,email\ngood,G,g@x\nhuge_source_line,H,h@x\nhuge_values,V,v@x\n")
+    book = tmp_path / "book.sqlite"
+    hostile = ("huge_source_line", "huge_values")
+    for hidden in ("full", "inputs", "summary"):  # graded once; exported again under each
+        out = tmp_path / hidden
+        exports = [arg for f in ("csv", "json", "gradescope", "canvas", "moodle") for arg in ("--export", f)]
+        run = _grade_cli("batch", "chapter1", str(folder), "--jobs", "1", "--gradebook", str(book), "--out", str(out),
+                         "--roster", str(tmp_path / "roster.csv"), "--hidden-feedback", hidden, *exports)
+        _, err = run.communicate(timeout=600)
+        assert run.returncode == 0, err
+        with sqlite3.connect(book) as db:
+            rows = dict(db.execute("SELECT student, length(result) FROM results"))
+        lines = {json.loads(line)["student"]: len(line) for line in open(out / "results.jsonl", "rb")}
+        for student in hostile:
+            sizes = {"gradebook row": rows[student], "results.jsonl": lines[student],
+                     "feedback": (out / "feedback" / f"{student}.txt").stat().st_size,
+                     "gradescope": (out / "gradescope" / student / "results.json").stat().st_size}  # fmt: skip
+            assert max(sizes.values()) <= BOUND, (hidden, student, sizes)
+        assert max(len(line) for line in open(out / "gradebook.csv", "rb")) < 1024
+        gradebook = Gradebook(book)
+        good = gradebook.results("chapter1")["good"]
+        gradebook.close()
+        write_report({"good": good}, Course(ROOT).chapter("chapter1"), tmp_path / "alone.html", hidden=hidden)
+        grown = (out / "report.html").stat().st_size - (tmp_path / "alone.html").stat().st_size
+        assert grown <= 2 * 200 << 10, (hidden, grown)
+    assert "huge_source_line" in (tmp_path / "full" / "report.html").read_text()
 
 
 def _grade_cli(*args: str) -> subprocess.Popen:

@@ -46,7 +46,8 @@ def hostile_source(case: Path) -> str:
     source = (case / "fundamentals.py").read_text()
     solution = (ROOT / "solutions/chapter1/fundamentals.py").read_text()
     return (source.replace("{{PORT}}", "9").replace("{{COURSE}}", str(ROOT))
-            .replace("{{EXPECTED}}", repr(lines)).replace("{{SOLUTION}}", solution))  # fmt: skip
+            .replace("{{EXPECTED}}", repr(lines)).replace("{{SOLUTION}}", solution)
+            .replace("{{HUGE}}", "A" * 900_000))  # fmt: skip
 
 
 def test_hostile_classmates_change_no_honest_score(tmp_path) -> None:

@@ -14,7 +14,7 @@ from grader.course import Course, find_course
 from grader.errors import BadInput
 from grader.grading import DEFAULT_SEED, parse_events
 from grader.judges import close, exact, judge_cases
-from grader.models import Case, CheckResult, Environment, Observation, SubmissionResult
+from grader.models import MAX_LINE, Case, CheckResult, Environment, Observation, SubmissionResult
 from grader.submission import read_submission, syntax_error
 from grader.validate import Mutant, judge_mutant
 
@@ -218,6 +218,38 @@ def test_an_error_message_keeps_its_reason() -> None:
     line = describe(watched.value)
     assert "\n" not in line and line.endswith("of type 'Variable', not tf.Tensor or tf.Variable or ExtensionType.")
     assert len(line) < 450
+
+
+def test_forged_events_cannot_carry_megabytes_of_text() -> None:
+    """A submission that writes its own events (it found the token) bypasses whatever the child
+    caps: texts are cut again as events are parsed, start and end kept."""
+    huge = "<" + "A" * (1 << 20) + ">"
+    events = [{"kind": "observation", "check": "step", "error": huge, "cases": [{"label": huge, "error": huge}]},
+              {"kind": "imported", "module": "m", "error": huge}, {"kind": "tampered", "what": huge}]
+    raw = "".join(f"tok {json.dumps(e)}\n" for e in events)
+    seen = parse_events(raw, "tok")
+    assert seen.forged == seen.malformed == 0
+    texts = [seen.observations["step"].error, seen.observations["step"].cases[0].label,
+             seen.observations["step"].cases[0].error, seen.import_errors["m"], seen.tampered[0].what]
+    assert all(len(t) <= MAX_LINE and t.startswith("<AAA") and t.endswith("AAA>") and " ... " in t for t in texts)
+
+
+def test_a_result_keeps_64_kib_whatever_its_feedback_holds() -> None:
+    """Each line, each check's lines, the notes and the printed output are capped, and together
+    fit a budget measured as JSON escapes them (a control character takes 6 bytes, an emoji
+    12): short lines stay whole, and a copy made with model_copy is capped as well."""
+    nasty = ["x" * (1 << 20), "\x00" * 5000, "\U0001F600" * 5000, "&<" * 5000]
+    checks = [CheckResult(name=f"c{i}", description="", points=1, score=0, hidden=False, status="failed",
+                          feedback=["a short line", *nasty * 50]) for i in range(30)]
+    checks[0] = checks[0].model_copy(update={"feedback": nasty * 100})  # not validated: a copy
+    result = SubmissionResult(chapter="c", submission="s", status="completed", checks=checks,
+                              messages=["a note", *nasty * 50], output_tail="\x00\U0001F600" * (1 << 16),
+                              environment=Environment(seed=1))
+    assert len(json.dumps(result.model_dump(mode="json"))) <= 64 << 10
+    assert all(len(c.feedback) <= 10 and c.feedback[-1].endswith("more lines") for c in result.checks)
+    assert result.checks[1].feedback[0] == "a short line" and result.messages[0] == "a note"
+    assert result.output_tail.endswith("\x00\U0001F600")
+    assert SubmissionResult.model_validate_json(result.model_dump_json()) == result, "capping again changes nothing"
 
 
 def test_a_value_holding_a_line_separator_is_one_event() -> None:

@@ -3,10 +3,11 @@
 Each case is a folder under data/hostile/ with the submission and the score, status and feedback
 it must get (a list of statuses, or of feedback texts, where timing decides between them: limits
 count CPU time, and a loaded machine can make the wall-time bound come first), and optionally text that
-must appear nowhere in its result ("absent"); a list of scores where the sandbox's modes end it
-differently; {{PORT}}, {{COURSE}} and
-{{EXPECTED}} (chapter 1's recorded observations, as JSON lines) and {{SOLUTION}} (chapter 1's
-reference, which an attack may ride on) in a source are filled in by the test.
+must appear nowhere in its result ("absent"), the most bytes its result may take in results.jsonl
+("largest"), and a list of scores where the sandbox's modes end it differently; {{PORT}}, {{COURSE}} and
+{{EXPECTED}} (chapter 1's recorded observations, as JSON lines), {{SOLUTION}} (chapter 1's
+reference, which an attack may ride on) and {{HUGE}} (900 KB of one letter, for a line as long as
+a source may hold) in a source are filled in by the test.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from grader.submission import Submission
 from conftest import ROOT, TEST_LIMITS
 
 CASES = sorted(p for p in (Path(__file__).parent / "data" / "hostile").iterdir() if p.is_dir())
+HUGE = "A" * 900_000
 EXPECTED_LINES = "".join(json.dumps(o) + "\n" for o in
                          json.loads((ROOT / "exercises/chapter1/expected.json").read_text())["observations"].values())
 
@@ -84,6 +86,7 @@ def test_hostile_submission(case: Path, session, course) -> None:
     source = source.replace("{{PORT}}", str(listener.port)).replace("{{COURSE}}", str(ROOT))
     source = source.replace("{{EXPECTED}}", repr(EXPECTED_LINES))
     source = source.replace("{{SOLUTION}}", (ROOT / "solutions/chapter1/fundamentals.py").read_text())
+    source = source.replace("{{HUGE}}", HUGE)
     chapter = course.chapter("chapter1")
     session.reference(chapter)  # computed under the default limits
     try:
@@ -99,6 +102,9 @@ def test_hostile_submission(case: Path, session, course) -> None:
     assert any(f in text for f in feedback), text
     for secret in expected.get("absent", []):
         assert secret not in text + result.output_tail, f"{secret!r} reached the result"
+    if "largest" in expected:  # as results.jsonl writes it, non-ASCII escaped
+        size = len(json.dumps(result.model_dump(mode="json")))
+        assert size <= expected["largest"], f"the result takes {size} bytes"
     assert not re.search(r"\r|\x9b|\x1b(?!\[[0-9;]*m)", text), "a control sequence other than our colours"
     assert listener.connections == 0, "the submission reached the host's network"
     assert sandbox_processes(session.worker.info.uid) == [], "a process of the submission outlived it"

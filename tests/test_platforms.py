@@ -258,6 +258,33 @@ def test_gradescope_autograder_grades_a_mistaken_file_of_any_name(autograders, t
     assert "hidden checks" in doc.output and f"{doc.score:g}/" not in doc.output.splitlines()[0]
 
 
+PRINTS_ITS_ARGUMENTS = """
+print("hello at import")
+_softmax = softmax
+
+
+def softmax(z):
+    print("softmax of", np.asarray(z, dtype=float).ravel()[:3].tolist())
+    return _softmax(z)
+"""
+
+
+def test_gradescope_autograder_shows_hidden_inputs_printed_only_when_hidden_checks_show(autograders, tmp_path) -> None:
+    """A submission that prints its arguments: what it printed while hidden checks ran (their
+    inputs) is in no part of results.json students see before grades are published; what it
+    printed at import and in public checks shows at once, as before."""
+    printer = SOLUTION.read_text() + PRINTS_ITS_ARGUMENTS
+    doc, stdout = gradescope_run(autograders["chapter1"], tmp_path, {"fundamentals.py": printer})
+    assert doc.score == sum(t.max_score for t in doc.tests) == 20, "graded apart, scored as together"
+    hidden_input = "[1000.0, 1001.0, 1002.0]"  # softmax_large_logits' own; no public check's
+    early = [doc.output] + [f"{t.name}\n{t.output}" for t in doc.tests if t.visibility in ("visible", "after_due_date")]
+    assert hidden_input not in "\n".join(early)
+    assert "hello at import" in doc.output and "softmax of [-2.0, -0.5, 0.0]" in doc.output, doc.output
+    later = by_name(doc)["what your code printed while hidden checks ran"]
+    assert later.visibility == "after_published" and later.max_score == 0 and hidden_input in later.output
+    assert doc.stdout_visibility == "hidden" and hidden_input in stdout, "the instructor's log has it"
+
+
 def test_gradescope_autograder_refuses_links_and_a_hostile_submission_earns_nothing(autograders, tmp_path) -> None:
     """A repository upload: the module deep inside, a link beside it to the reference solution in
     the autograder's own course, and code that hunts for solutions on disk."""

@@ -25,6 +25,7 @@ from grader.checks import check
 from grader.course import Course
 from grader.errors import BadInput, ExitCode
 from grader.export import export, for_students, write_csv
+from grader.platforms.gradescope import HIDDEN_OUTPUT
 from grader.gradebook import Gradebook
 from grader.grading import grade_submission, reference_observations
 from grader.judges import close, exact, judge_cases
@@ -129,6 +130,30 @@ def test_hidden_feedback_is_summary_unless_the_instructor_chooses(tmp_path) -> N
     assert secret in (tmp_path / "out/results.jsonl").read_text(), "the instructor's export keeps everything"
     export(results, chapter, tmp_path / "full", (), "full")
     assert secret in (tmp_path / "full/feedback/ann.txt").read_text()
+
+
+def test_gradescope_shows_output_printed_with_hidden_checks_only_with_them(tmp_path) -> None:
+    """Gradescope shows results.json's top-level output at once (stdout_visibility governs the
+    autograder's log only): output printed in a run that ran hidden checks goes in a test of its
+    own with their visibility, under every --hidden-feedback; only a run of public checks alone
+    (graded apart) prints to the top level."""
+    chapter = Course(ROOT).chapter("chapter1")
+    checks = [_check("dense_params", 1), _check("secret_check", 0, hidden=True, failed=["f(123457)"], cases=1)]
+    together = _result("ann", checks, output_tail="hello\ncalled with 123457\n")
+    apart = _result("bob", checks, output_tail="hello\n", hidden_output="called with 123457\n")
+    results = {"ann": together, "bob": apart}
+    for hidden in ("summary", "inputs", "full"):
+        export(results, chapter, tmp_path / hidden, ("gradescope",), hidden)  # type: ignore[arg-type]
+        for student in results:
+            doc = json.loads((tmp_path / hidden / "gradescope" / student / "results.json").read_text())
+            at_once = [doc["output"], *[t["output"] for t in doc["tests"] if t["visibility"] == "visible"]]
+            assert "123457" not in "".join(at_once), (hidden, student)
+            later = [t for t in doc["tests"] if t["name"] == HIDDEN_OUTPUT]
+            if hidden == "summary":
+                assert not later, "summary shows nothing printed with hidden checks"
+            else:
+                assert later[0]["visibility"] == "after_published" and "called with 123457" in later[0]["output"]
+            assert ("hello" in doc["output"]) == (student == "bob"), "the public checks' own run shows at once"
 
 
 # --- the gradebook: rows to grade again, and a --regrade that loses nothing --------------------

@@ -31,6 +31,7 @@ from grader.batch import SUFFIXES, Entry, as_text, load_entry
 from grader.course import Chapter, Course
 from grader.errors import BadInput, GraderError
 from grader.grading import DEFAULT_SEED, zero_result
+from grader.locate import only
 from grader.models import Environment, SubmissionResult
 from grader.release import JUNK
 from grader.render import shown_text, submission_text
@@ -42,6 +43,7 @@ COURSE_DIR = "course"
 MAX_DEPTH = 8  # a repository or an unpacked zip: the module is not deeper than this
 IGNORED_DIRS = ("__pycache__", ".ipynb_checkpoints", "__MACOSX", ".git")
 OUTPUT_LINES = 20
+HIDDEN_OUTPUT = "what your code printed while hidden checks ran"  # a test of its own, shown with them
 SHOWN = {"hidden": "not shown to students", "after_due_date": "shown after the due date",
          "after_published": "shown when grades are published", "visible": "shown"}  # fmt: skip
 
@@ -247,8 +249,9 @@ def _picture_html(check_output: str, pictures: list[str]) -> str:
 
 def gradescope_results(result: SubmissionResult, config: AutograderConfig) -> GradescopeResults:
     """One test per check; hidden checks visible as the instructor set (after publishing by
-    default); the summary shows the public score only while hidden checks are not visible, as
-    Gradescope itself hides the total then."""
+    default), and so is what the submission printed while they ran (see _printed); the summary
+    shows the public score only while hidden checks are not visible, as Gradescope itself hides
+    the total then."""
     tests = []
     for c in result.checks:
         text = "\n".join([c.description, *([shown_text(f) for f in c.feedback] or [c.status])])
@@ -259,6 +262,10 @@ def gradescope_results(result: SubmissionResult, config: AutograderConfig) -> Gr
             output_format="html" if c.pictures else "text",
             visibility=config.hidden_visibility if c.hidden else "visible",
         ))  # fmt: skip
+    shown, held = _printed(result)
+    if config.show_output and held.strip():
+        tests.append(GradescopeTest(name=HIDDEN_OUTPUT, score=0, max_score=0, status="passed",
+                                    output="\n".join(_last_lines(held)), visibility=config.hidden_visibility))
     public = [c for c in result.checks if not c.hidden]
     hidden = [c for c in result.checks if c.hidden]
     lines = [f"{result.chapter}: public checks {sum(c.score for c in public):g}/{sum(c.points for c in public):g}"]
@@ -269,9 +276,8 @@ def gradescope_results(result: SubmissionResult, config: AutograderConfig) -> Gr
     if result.status != "completed":
         lines.append(f"status: {result.status.replace('_', ' ')}")
     lines += [f"note: {shown_text(m)}" for m in result.messages]
-    if config.show_output and result.output_tail.strip():
-        tail = result.output_tail.rstrip().split("\n")[-OUTPUT_LINES:]
-        lines += ["", "your code printed (last lines):", *[f"  | {shown_text(t)}" for t in tail]]
+    if config.show_output and shown.strip():
+        lines += ["", "your code printed (last lines):", *_last_lines(shown)]
     env = result.environment
     if env.isolation:
         lines += ["", "sandbox: " + "; ".join(env.isolation)]
@@ -279,6 +285,50 @@ def gradescope_results(result: SubmissionResult, config: AutograderConfig) -> Gr
     return GradescopeResults(
         score=result.score, execution_time=math.ceil(result.seconds), output="\n".join(lines),
         stdout_visibility=config.stdout_visibility, tests=tests,
+    )  # fmt: skip
+
+
+def _printed(result: SubmissionResult) -> tuple[str, str]:
+    """(what may show at once, what shows only with the hidden checks) of the printed output.
+    Gradescope shows the top-level output to students at once (stdout_visibility is for the
+    autograder's log, not this): output printed by a run that ran hidden checks, which may hold
+    their inputs, goes in a test of its own with their visibility."""
+    if result.hidden_output is not None:  # graded apart: output_tail is the public checks' run
+        return result.output_tail, result.hidden_output
+    if any(c.hidden for c in result.checks):
+        return "", result.output_tail
+    return result.output_tail, ""
+
+
+def _last_lines(printed: str) -> list[str]:
+    return [f"  | {shown_text(t)}" for t in printed.rstrip().split("\n")[-OUTPUT_LINES:]]
+
+
+WORST_FIRST = ("tampered", "error", "timed_out", "out_of_memory", "crashed", "syntax_error", "unreadable",
+               "completed")  # the status of a result graded in two runs: the more telling of theirs
+
+
+def graded_apart(session: Session, chapter: Chapter, submission: Submission, pictures: Path) -> SubmissionResult:
+    """Public checks in one run, hidden checks in another, judged as one result: what the
+    submission printed in the first (at import, in public checks) can show at once, what it
+    printed in the second (the hidden checks' inputs, say) only with the hidden checks. Within
+    one run no split is safe: the submission writes its output file where it likes (pwrite).
+    Each check seeds its inputs by its own name, so apart they are what they are together."""
+    public = [c.name for c in chapter.checks if not c.hidden]
+    hidden = [c.name for c in chapter.checks if c.hidden]
+    if not public or not hidden:
+        return session.grade(chapter, submission, pictures=pictures)
+    reference = session.reference(chapter)  # for both: their chapter is the whole one
+    seen, unseen = (session.grade(only(chapter, names), submission, reference=reference, pictures=pictures)
+                    for names in (public, hidden))
+    order = [c.name for c in chapter.checks]
+    return SubmissionResult(
+        chapter=seen.chapter, submission=seen.submission,
+        status=min(seen.status, unseen.status, key=WORST_FIRST.index),
+        checks=sorted([*seen.checks, *unseen.checks], key=lambda c: order.index(c.name)),
+        messages=list(dict.fromkeys([*seen.messages, *unseen.messages])),
+        output_tail=seen.output_tail, hidden_output=unseen.output_tail, environment=seen.environment,
+        seconds=round(seen.seconds + unseen.seconds, 3), retryable=seen.retryable or unseen.retryable,
     )  # fmt: skip
 
 
@@ -302,8 +352,10 @@ def check(source: Path) -> str:
 
 
 def run(root: Path) -> GradescopeResults:
-    """Grade ROOT/submission and write ROOT/results/results.json; the instructor's full report
-    (hidden feedback included) goes to stdout, which students do not see by default."""
+    """Grade ROOT/submission (public and hidden checks apart: graded_apart) and write
+    ROOT/results/results.json; the instructor's full report (hidden feedback and what was
+    printed while hidden checks ran included) goes to stdout, which students do not see by
+    default."""
     config, course, chapter = load(root / "source")
     results = root / "results"
     results.mkdir(parents=True, exist_ok=True)
@@ -314,10 +366,12 @@ def run(root: Path) -> GradescopeResults:
     else:
         with Session(course, seed=config.seed, device="auto",
                      allow_weaker_sandbox=config.allow_weaker_sandbox) as session:
-            result = session.grade(chapter, submission, pictures=results / "pictures")
+            result = graded_apart(session, chapter, submission, results / "pictures")
     doc = gradescope_results(result, config)
     (results / "results.json").write_text(doc.model_dump_json(indent=2))
     print(click.unstyle(submission_text(result, title=chapter.spec.title, hidden_exist=True)))
+    if (result.hidden_output or "").strip():
+        print(f"\n{HIDDEN_OUTPUT} (last lines):", *_last_lines(result.hidden_output or ""), sep="\n")
     return doc
 
 
