@@ -3,9 +3,16 @@
 Each case is a folder under data/hostile/ with the submission and the score, status and feedback
 it must get (a list of statuses, or of feedback texts, where timing decides between them: limits
 count CPU time, and a loaded machine can make the wall-time bound come first), and optionally text that
-must appear nowhere in its result ("absent"); {{PORT}}, {{COURSE}} and
+must appear nowhere in its result ("absent") and paths of the grader's machine that must not exist
+after it ("leaves": what it tried to leave there; removed by the test afterwards); {{PORT}} (a TCP
+listener on the host's loopback), {{UNIX_PATH}} and {{UNIX_ABSTRACT}} (a pathname and an abstract
+unix socket the host listens on), {{COURSE}} and
 {{EXPECTED}} (chapter 1's recorded observations, as JSON lines) and {{SOLUTION}} (chapter 1's
-reference, which an attack may ride on) in a source are filled in by the test.
+reference, which an attack may ride on) in a source are filled in by the test. No case may reach
+any of the host's listeners, or leave a process running.
+
+The cases run in the suite's own mode here; tests/test_modes.py runs them as root and as an
+ordinary user, with and without bubblewrap (tests/modes.py).
 """
 
 from __future__ import annotations
@@ -13,7 +20,11 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
+import shutil
 import socket
+import subprocess
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -22,10 +33,11 @@ import pytest
 
 from grader.render import submission_text
 from grader.session import Session
-from grader.sandbox.worker import _is_zombie
+from grader.sandbox.plan import bubblewrap_works
 from grader.submission import Submission
 
 from conftest import ROOT, TEST_LIMITS
+from modes import Processes
 
 CASES = sorted(p for p in (Path(__file__).parent / "data" / "hostile").iterdir() if p.is_dir())
 EXPECTED_LINES = "".join(json.dumps(o) + "\n" for o in
@@ -33,14 +45,21 @@ EXPECTED_LINES = "".join(json.dumps(o) + "\n" for o in
 
 
 class Listener:
-    """A TCP listener on the host's loopback that remembers whether anyone connected."""
+    """A listener on the host that remembers whether anyone connected: TCP on the loopback by
+    default, or a unix socket at `unix` (a path, or an abstract name starting with NUL)."""
 
-    def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
+    def __init__(self, unix: str | None = None) -> None:
+        if unix is None:
+            self.sock = socket.socket()
+            self.sock.bind(("127.0.0.1", 0))
+            self.port = self.sock.getsockname()[1]
+        else:
+            self.sock = socket.socket(socket.AF_UNIX)
+            self.sock.bind(unix)
+            if not unix.startswith("\0"):
+                os.chmod(unix, 0o777)  # anyone may connect, as to a service's socket
         self.sock.listen()
         self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
         self.connections = 0
         self._stop = False
         self._thread = threading.Thread(target=self._accept, daemon=True)
@@ -61,33 +80,61 @@ class Listener:
         self.sock.close()
 
 
-def sandbox_processes(uid: int) -> list[int]:
-    """Live (not zombie) processes on this machine running as the sandbox uid."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                if os.stat(f"/proc/{entry}").st_uid == uid and not _is_zombie(int(entry)):
-                    found.append(int(entry))
-            except OSError:
-                pass
-    return found
+class HostListeners:
+    """A TCP listener on the loopback, a pathname unix socket (in a folder anyone may enter) and
+    an abstract unix socket, as services of the grader's machine (a Dask scheduler, a database)
+    would have: no submission may connect to any."""
+
+    def __init__(self) -> None:
+        self.folder = tempfile.mkdtemp(prefix="tfg-hostile-sockets-")
+        os.chmod(self.folder, 0o755)
+        self.unix_path = os.path.join(self.folder, "service.sock")
+        self.abstract = f"tfg-hostile-{secrets.token_hex(6)}"
+        self.tcp = Listener()
+        self.listeners = [self.tcp, Listener(self.unix_path), Listener("\0" + self.abstract)]
+
+    def fill(self, source: str) -> str:
+        return (source.replace("{{PORT}}", str(self.tcp.port)).replace("{{UNIX_PATH}}", self.unix_path)
+                .replace("{{UNIX_ABSTRACT}}", self.abstract))  # fmt: skip
+
+    def reached(self) -> list[str]:
+        names = ["tcp 127.0.0.1", f"unix {self.unix_path}", f"abstract unix @{self.abstract}"]
+        return [name for name, listener in zip(names, self.listeners) if listener.connections]
+
+    def close(self) -> None:
+        for listener in self.listeners:
+            listener.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def remove(path: str) -> None:
+    """Remove a file, link or folder however deep, whoever owns it (what a case left)."""
+    if os.path.lexists(path):
+        subprocess.run(["rm", "-rf", "--", path], capture_output=True)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_hostile_submission(case: Path, session, course) -> None:
     expected = json.loads((case / "expected.json").read_text())
-    listener = Listener()
-    source = (case / "fundamentals.py").read_text()
-    source = source.replace("{{PORT}}", str(listener.port)).replace("{{COURSE}}", str(ROOT))
+    listeners = HostListeners()
+    source = listeners.fill((case / "fundamentals.py").read_text()).replace("{{COURSE}}", str(ROOT))
     source = source.replace("{{EXPECTED}}", repr(EXPECTED_LINES))
     source = source.replace("{{SOLUTION}}", (ROOT / "solutions/chapter1/fundamentals.py").read_text())
     chapter = course.chapter("chapter1")
     session.reference(chapter)  # computed under the default limits
+    leaves = expected.get("leaves", [])
+    for path in leaves:
+        remove(path)  # an earlier run's
+    processes = Processes(session.worker.info.uid)
     try:
         result = session.grade(chapter, Submission(case.name, source), limits=TEST_LIMITS)
     finally:
-        listener.close()
+        listeners.close()
+        left = processes.kill_left()  # what a case leaves must not spoil the next case
+        left_text = processes.describe(left)
+        stayed = [path for path in leaves if os.path.lexists(path)]
+        for path in stayed:
+            remove(path)
     text = submission_text(result, title="", hidden_exist=True)
     assert result.score == expected["score"], text
     statuses = expected["status"] if isinstance(expected["status"], list) else [expected["status"]]
@@ -97,8 +144,9 @@ def test_hostile_submission(case: Path, session, course) -> None:
     for secret in expected.get("absent", []):
         assert secret not in text + result.output_tail, f"{secret!r} reached the result"
     assert not re.search(r"\r|\x9b|\x1b(?!\[[0-9;]*m)", text), "a control sequence other than our colours"
-    assert listener.connections == 0, "the submission reached the host's network"
-    assert sandbox_processes(session.worker.info.uid) == [], "a process of the submission outlived it"
+    assert not listeners.reached(), f"the submission reached the host's {listeners.reached()}"
+    assert not left, f"a process of the submission outlived it: {left_text}"
+    assert not stayed, f"the submission left {stayed} on the grader's machine"
 
 
 def test_worker_survives_a_hostile_submission(session, course) -> None:
@@ -115,8 +163,12 @@ def test_isolation_is_reported(session, course) -> None:
     chapter = course.chapter("chapter1")
     result = session.grade(chapter, Submission("stub", (chapter.exercise_dir / "fundamentals.py").read_text()))
     isolation = " ".join(result.environment.isolation)
-    assert "bubblewrap: no network" in isolation, isolation
-    assert "solutions/ and hidden checks are not visible" in isolation
+    if bubblewrap_works():
+        assert "bubblewrap: no network" in isolation, isolation
+        assert "solutions/ and hidden checks are not visible" in isolation
+    else:  # no claim of what bubblewrap would give
+        assert "bubblewrap: no network" not in isolation, isolation
+        assert "bubblewrap" in isolation, "the result says bubblewrap is missing"
     assert "an audit hook refuses the submission frames" in isolation
     assert "namespaces, mounts and chroot refused (seccomp)" in isolation
 
@@ -244,14 +296,19 @@ def test_a_cpu_hog_costs_a_classmate_on_the_other_worker_nothing(course) -> None
     with Session(course, limits=limits, jobs=2) as session:
         session.reference(chapter)
         honest_worker, hog_worker = session.workers
+        processes = Processes(hog_worker.info.uid)  # where the grader is not root: its own uid
         hog = threading.Thread(target=session.grade, args=(chapter, Submission("hog", HOG)),
                                kwargs={"worker": hog_worker})
         hog.start()
-        deadline = time.monotonic() + 60
-        while len(sandbox_processes(hog_worker.info.uid)) < 100 and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert len(sandbox_processes(hog_worker.info.uid)) >= 100, "the hog did not start"
-        result = session.grade(chapter, Submission("honest", honest), worker=honest_worker)
-        hog.join()
-        assert sandbox_processes(hog_worker.info.uid) == []
+        try:
+            deadline = time.monotonic() + 60
+            while len(processes.left()) < 100 and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert len(processes.left()) >= 100, "the hog did not start"
+            result = session.grade(chapter, Submission("honest", honest), worker=honest_worker)
+            hog.join()
+        finally:
+            left = processes.kill_left()  # 200 busy loops must not outlive a failing test
+            hog.join()
+        assert not left, f"{len(left)} of the hog's processes outlived its job"
     assert result.score == result.max_score, submission_text(result, title="", hidden_exist=True)
