@@ -3,6 +3,7 @@ once). Hostile submissions are graded under TEST_LIMITS, tight enough that they 
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from grader.course import Course
 from grader.models import Limits
 from grader.session import Session
 
-from modes import MODE_ENV, asked_mode, current_mode
+from modes import MODE_ENV, REPORT_ENV, asked_mode, current_mode
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_LIMITS = Limits(wall_s=25, check_s=8, cpu_s=40, memory_mb=512)
@@ -21,6 +22,28 @@ TEST_LIMITS = Limits(wall_s=25, check_s=8, cpu_s=40, memory_mb=512)
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "slow: takes a minute or more (tests/test_modes.py: many); "
                             "-m 'not slow' leaves them out")  # fmt: skip
+
+
+def _report(record: dict) -> None:
+    """For tests/test_modes.py: each test's start and outcome, written the moment they happen
+    (a job that kills this run loses nothing written before)."""
+    path = os.environ.get(REPORT_ENV)
+    if path:
+        with open(path, "a") as f:
+            f.write(json.dumps(record) + "\n")
+
+
+def pytest_runtest_logstart(nodeid: str, location: tuple) -> None:
+    _report({"test": nodeid, "event": "start"})
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "call" or not report.passed:
+        crash = getattr(report.longrepr, "reprcrash", None)
+        message = crash.message if crash is not None else (str(report.longrepr) if report.longrepr else "")
+        if report.skipped and isinstance(report.longrepr, tuple):
+            message = report.longrepr[2]
+        _report({"test": report.nodeid, "event": report.when, "outcome": report.outcome, "message": message[:2000]})
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -18,6 +18,7 @@ Also here: `Processes`, what the hostile tests use to find what a job left runni
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import shutil
@@ -31,6 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 MODES = ("root-bwrap", "root-nobwrap", "user-bwrap", "user-nobwrap")
 MODE_ENV = "TF_GRADER_TEST_MODE"
+REPORT_ENV = "TF_GRADER_MODE_REPORT"  # where conftest writes each test's start and outcome
 TEST_USER = "tfgrader-modes"  # made for these runs: nothing else ever runs as it
 TEMP_PREFIX = "tfg-modes-"
 
@@ -157,13 +159,11 @@ class Processes:
                 found.append(pid)
         return sorted(found)
 
-    def describe(self, pids: list[int]) -> str:
-        return "; ".join(f"{pid}: {' '.join(cmdline(pid))[:80]}" for pid in pids)
-
-    def kill_left(self, wait_s: float = 5.0) -> list[int]:
+    def kill_left(self, wait_s: float = 5.0) -> list[str]:
         """SIGKILL what the job left (so that one failing case does not spoil the next) and
-        return it, as found before the kill."""
+        return it as found before the kill, each as "PID: command line"."""
         found = self.left()
+        described = [f"{pid}: {' '.join(cmdline(pid))[:80]}" for pid in found]
         deadline = time.monotonic() + wait_s
         pids = found
         while pids and time.monotonic() < deadline:
@@ -174,7 +174,7 @@ class Processes:
                     pass
             time.sleep(0.05)
             pids = [p for p in pids if _alive(p)]
-        return found
+        return described
 
 
 def processes_with_comm(name: str) -> list[int]:
@@ -307,7 +307,7 @@ class ModeRun:
         self.env = {
             "PATH": path, "HOME": str(self.base / "home"), "LANG": "C.UTF-8",
             "PYTHONPATH": str(ROOT), "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1",
-            "TF_CPP_MIN_LOG_LEVEL": "3", MODE_ENV: mode,
+            "TF_CPP_MIN_LOG_LEVEL": "3", "COLUMNS": "250", MODE_ENV: mode,
         }  # fmt: skip
         self.prefix: list[str] = []
         if self.who == "user":
@@ -329,15 +329,20 @@ class ModeRun:
         return subprocess.run(self.command(argv), cwd=ROOT, env=self.env, capture_output=True, text=True,
                               timeout=timeout)  # fmt: skip
 
-    def pytest(self, args: list[str], timeout: float) -> tuple[int | None, str]:
-        """pytest in this mode; (exit code, or None when it ran out of time; its output)."""
+    def pytest(self, args: list[str], timeout: float) -> tuple[int | None, str, list[dict]]:
+        """pytest in this mode: (exit code, or None when it ran out of time; its output; the
+        records conftest wrote as each test started and ended)."""
         log = self.base / "pytest.log"
+        report = self.base / "home" / "report.jsonl"
+        report.write_text("")
+        if self.uid is not None:
+            os.chown(report, self.uid, self.gid)
         basetemp = self.base / "home" / "pytest"
         argv = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-v", "-ra",
                 f"--basetemp={basetemp}", *args]  # fmt: skip
         with open(log, "w") as out:
-            proc = subprocess.Popen(self.command(argv), cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT,
-                                    start_new_session=True)  # fmt: skip
+            proc = subprocess.Popen(self.command(argv), cwd=ROOT, env={**self.env, REPORT_ENV: str(report)},
+                                    stdout=out, stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
             try:
                 code: int | None = proc.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
@@ -345,7 +350,13 @@ class ModeRun:
                 proc.wait()
                 code = None
         self.kill_leftovers()
-        return code, log.read_text(errors="replace")
+        records = []
+        for line in report.read_text(errors="replace").splitlines():
+            try:
+                records.append(json.loads(line))
+            except ValueError:
+                pass  # a line cut short by a kill
+        return code, log.read_text(errors="replace"), records
 
     def kill_leftovers(self) -> list[int]:
         """Every process of the test user (nothing but these runs is ever one), by pid."""

@@ -14,15 +14,18 @@ run, so that one run shows every failure. Each mode prints a summary (passed, fa
 the failure lines and how long it took), which a failure repeats.
 
 Slow (minutes per mode): `-m "not slow"` leaves it out; TF_GRADER_TEST_MODES=user-nobwrap,...
-runs only the modes named.
+runs only the modes named; TF_GRADER_MODES_PYTEST_ARGS="-k network" passes arguments on to each
+run (a subset); TF_GRADER_MODES_LOGS=DIR keeps each mode's full pytest output there
+(default: the test's tmp_path).
 """
 
 from __future__ import annotations
 
 import os
-import re
+import shlex
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -31,9 +34,31 @@ from modes import MODES, ModeRun, asked_mode, current_mode, why_not
 HOSTILE_FILES = ["tests/test_hostile.py", "tests/test_batch_integrity.py", "tests/test_sandbox_modes_attacks.py"]
 MODE_TIMEOUT_S = 3600  # the whole mode, every rerun included; ~5-10 minutes normally
 MAX_KILLED = 8  # runs a mode may lose to a job that kills the grader before it stops trying
-RESULT = re.compile(r"^(tests/\S+::\S+) (PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS)\b", re.M)
-STARTED = re.compile(r"^(tests/\S+::\S+) ", re.M)
-SUMMARY = re.compile(r"^(FAILED|ERROR) (tests/\S+::\S+)(?: - (.*))?$", re.M)
+RANK = {"passed": 0, "skipped": 1, "failed": 2}
+
+
+def _outcomes(records: list[dict]) -> tuple[dict[str, str], dict[str, str], list[str]]:
+    """From conftest's records: each ended test's outcome (PASSED, SKIPPED, FAILED, or ERROR
+    for a failed setup or teardown) and first failure line, and the tests that started but
+    never ended (the one a kill ended, last)."""
+    outcomes: dict[str, str] = {}
+    reasons: dict[str, str] = {}
+    started: list[str] = []
+    for r in records:
+        test = r["test"]
+        if r["event"] == "start":
+            started.append(test)
+            continue
+        if r["outcome"] == "failed":
+            outcome = "FAILED" if r["event"] == "call" else "ERROR"
+            reasons.setdefault(test, r["message"].strip().splitlines()[0] if r["message"].strip() else "")
+        else:
+            outcome = r["outcome"].upper()
+        if test not in outcomes or RANK.get(outcome.lower(), 2) > RANK.get(outcomes[test].lower(), 2):
+            outcomes[test] = outcome
+        if r["event"] == "skipped" or outcome == "SKIPPED":
+            reasons.setdefault(test, r["message"][:200])
+    return outcomes, reasons, [t for t in started if t not in outcomes]
 
 
 def _others() -> list[str]:
@@ -46,9 +71,14 @@ def _others() -> list[str]:
 @pytest.mark.slow
 @pytest.mark.skipif(asked_mode() is not None, reason="already a run in a mode of the harness's")
 @pytest.mark.parametrize("mode", _others())
-def test_the_hostile_corpus_holds_in_mode(mode: str, capsys) -> None:
+def test_the_hostile_corpus_holds_in_mode(mode: str, capsys, tmp_path) -> None:
     if why := why_not(mode):
         pytest.skip(f"{mode} cannot be made here: {why}")
+    logs = Path(os.environ.get("TF_GRADER_MODES_LOGS", tmp_path))
+    logs.mkdir(parents=True, exist_ok=True)
+    kept = logs / f"{mode}.log"
+    kept.write_text("")
+    extra = shlex.split(os.environ.get("TF_GRADER_MODES_PYTEST_ARGS", ""))  # e.g. "-k kill_the_grader"
     started = time.monotonic()
     outcomes: dict[str, str] = {}
     reasons: dict[str, str] = {}
@@ -60,26 +90,29 @@ def test_the_hostile_corpus_holds_in_mode(mode: str, capsys) -> None:
         for _ in range(MAX_KILLED + 1):
             deselect = [f"--deselect={t}" for t in [*outcomes, *killed]]
             left = MODE_TIMEOUT_S - (time.monotonic() - started)
-            code, log = run.pytest([*HOSTILE_FILES, *deselect], timeout=max(left, 60))
-            outcomes.update(dict(RESULT.findall(log)))
-            reasons.update({test: why or "" for kind, test, why in SUMMARY.findall(log)})
+            code, log, records = run.pytest([*HOSTILE_FILES, *extra, *deselect], timeout=max(left, 60))
+            with open(kept, "a") as f:
+                f.write(f"\n##### pytest {' '.join(deselect)}: exit {code}\n{log}")
+            ended, why, unfinished = _outcomes(records)
+            outcomes.update(ended)
+            reasons.update(why)
             if code is None:
                 timed_out = True
                 break
-            if code >= 0 or re.search(r"^=+ .* in [0-9.]+s", log, re.M):
+            if code >= 0:
                 break  # pytest ended on its own
-            running = [t for t in STARTED.findall(log) if t not in outcomes]
-            if not running:
-                killed.append(f"(the run, before any test: exit {code})")
+            if not unfinished:
+                killed.append(f"(the run, outside any test: exit {code})")
                 break
-            killed.append(running[-1])
+            killed.append(unfinished[-1])
     seconds = time.monotonic() - started
     failed = sorted(t for t, o in outcomes.items() if o in ("FAILED", "ERROR"))
     counts = {o: list(outcomes.values()).count(o) for o in ("PASSED", "FAILED", "ERROR", "SKIPPED")}
     lines = [f"mode {mode}: {seconds:.0f} s, " + ", ".join(f"{n} {o.lower()}" for o, n in counts.items())
              + f", {len(killed)} killed the run" + (", TIMED OUT" if timed_out else "")]  # fmt: skip
-    lines += [f"  {t.split('::', 1)[1]} FAILED: {reasons.get(t, '')[:300]}" for t in failed]
-    lines += [f"  {t.split('::', 1)[-1]} KILLED the run (SIGKILL from the job?)" for t in killed]
+    lines += [f"  {t.split('::', 1)[1]} {outcomes[t]}: {reasons.get(t, '')[:300]}" for t in failed]
+    lines += [f"  {t.split('::', 1)[-1]} KILLED the run (the job killed the grader)" for t in killed]
+    lines.append(f"  full output: {kept}")
     summary = "\n".join(lines)
     with capsys.disabled():
         print("\n" + summary)
