@@ -373,13 +373,15 @@ class ModeRun:
 
     def close(self) -> None:
         self.kill_leftovers()
-        if self.uid is not None:  # what the user's graders left in the shared temp folder
-            for stale in Path(tempfile.gettempdir()).glob("tf-grader-exchange-*"):
-                try:
-                    if stale.lstat().st_uid == self.uid:
-                        subprocess.run(["rm", "-rf", "--", str(stale)], capture_output=True)
-                except OSError:
-                    pass
+        if self.uid is not None:  # what the user's runs left in the shared temporary folders (a
+            # killed grader's exchange and scratch folders, Dask's and matplotlib's): all theirs
+            for shared in {Path(tempfile.gettempdir()), Path("/tmp"), Path("/dev/shm")}:
+                for entry in shared.iterdir() if shared.is_dir() else []:
+                    try:
+                        if entry.lstat().st_uid == self.uid:
+                            subprocess.run(["rm", "-rf", "--", str(entry)], capture_output=True)
+                    except OSError:
+                        pass
         subprocess.run(["rm", "-rf", "--", str(self.base)], capture_output=True)
 
     def __enter__(self) -> "ModeRun":
