@@ -13,12 +13,10 @@ folders are made, so that nothing here disturbs another grader on the machine.
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import os
 import secrets
 import shutil
-import signal
 import site
 import subprocess
 import sys
