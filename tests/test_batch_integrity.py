@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
+import subprocess
 from pathlib import Path
 
 from grader.batch import find_entries, run_batch
@@ -46,8 +48,14 @@ def hostile_source(case: Path) -> str:
     source = (case / "fundamentals.py").read_text()
     solution = (ROOT / "solutions/chapter1/fundamentals.py").read_text()
     return (source.replace("{{PORT}}", "9").replace("{{COURSE}}", str(ROOT))
+            .replace("{{UNIX_PATH}}", "/nonexistent/tfg.sock").replace("{{UNIX_ABSTRACT}}", "tfg-nothing-listens")
             .replace("{{EXPECTED}}", repr(lines)).replace("{{SOLUTION}}", solution)
             .replace("{{HUGE}}", "A" * 900_000))  # fmt: skip
+
+
+def left_paths() -> list[str]:
+    """What the hostile cases try to leave on the grader's machine ("leaves" in expected.json)."""
+    return [path for case in HOSTILE for path in json.loads((case / "expected.json").read_text()).get("leaves", [])]
 
 
 def test_hostile_classmates_change_no_honest_score(tmp_path) -> None:
@@ -64,8 +72,13 @@ def test_hostile_classmates_change_no_honest_score(tmp_path) -> None:
         (folder / f"{rank:03d}-{name}.py").write_text(source)
 
     book = Gradebook(tmp_path / "book.sqlite")
-    with Session(course, limits=TEST_LIMITS, jobs=2) as session:
-        run_batch(session, chapter, find_entries(folder), book)
+    try:
+        with Session(course, limits=TEST_LIMITS, jobs=2) as session:
+            run_batch(session, chapter, find_entries(folder), book)
+    finally:
+        stayed = [path for path in left_paths() if os.path.lexists(path)]
+        for path in stayed:
+            subprocess.run(["rm", "-rf", "--", path], capture_output=True)
     rows = book.results(chapter.name)
     book.close()
     assert len(rows) == len(mixed), "one row per entry"
@@ -81,3 +94,4 @@ def test_hostile_classmates_change_no_honest_score(tmp_path) -> None:
                 wrong[name] = ((row.score, row.status, row.messages), (mine.score, mine.status))
     assert not wrong, wrong
     assert len({r.score for n, r in rows.items() if "honest" in n}) > 3, "the honest scores differ"
+    assert not stayed, f"the hostile classmates left {stayed} on the grader's machine"

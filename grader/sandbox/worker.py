@@ -438,14 +438,16 @@ def _rss(pid: int) -> int:
 
 
 def _pss(pid: int) -> int:
-    """Proportional set size: pages shared with the warm worker count in part, not in full."""
+    """Proportional set size: pages shared with the warm worker count in part, not in full.
+    A worker that is not root may not read it for a job's processes (they are not dumpable):
+    their RSS, which can only be larger, counts instead."""
     try:
         with open(f"/proc/{pid}/smaps_rollup") as f:
             for line in f:
                 if line.startswith("Pss:"):
                     return int(line.split()[1]) << 10
     except OSError:
-        pass
+        return _rss(pid)
     return 0
 
 
