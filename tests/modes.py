@@ -4,7 +4,7 @@ A grader runs as root (submissions as an unprivileged uid 61000+) or as an ordin
 (submissions as that user), with bubblewrap or without it (not installed, or not allowed):
 
     root-bwrap    root, bubblewrap works            (the course's CI, a grading server)
-    root-nobwrap  root, no bubblewrap               (a container without user namespaces)
+    root-nobwrap  root, no bubblewrap, no CAP_SYS_ADMIN (a Docker container: Gradescope)
     user-bwrap    an ordinary user, bubblewrap works (a student's or TA's laptop)
     user-nobwrap  an ordinary user, no bubblewrap   (the student release, Colab, macOS-like)
 
@@ -324,13 +324,19 @@ class ModeRun:
             self.uid, self.gid = make_test_user()
             subprocess.run(["chown", "-R", f"{self.uid}:{self.gid}", str(self.base / "home")], check=True)
             become = ["setpriv", f"--reuid={self.uid}", f"--regid={self.gid}", "--clear-groups", "--"]
-            script = reveal_script(needed_paths(), self.base / "hold")
-            if script:  # e.g. an interpreter under /root: a mount namespace of the run's own
-                self.prefix = ["unshare", "--mount", "--propagation", "private", "sh", "-ec",
-                               script + '\nexec "$@"', "reveal", *become]  # fmt: skip
-            else:
-                self.prefix = become
-        self.revealed = bool(self.who == "user" and closed_dirs(needed_paths()))
+        elif self.bwrap == "nobwrap":  # root as in a Docker container (Gradescope): no CAP_SYS_ADMIN
+            become = ["setpriv", "--bounding-set=-sys_admin", "--inh-caps=-sys_admin", "--"]
+        else:
+            become = []
+        # the job's uid (the test user's, or a sandbox uid of root's without bubblewrap) must reach
+        # the interpreter: one under /root gets a mount namespace of the run's own
+        script = reveal_script(needed_paths(), self.base / "hold") if become else ""
+        if script:
+            self.prefix = ["unshare", "--mount", "--propagation", "private", "sh", "-ec",
+                           script + '\nexec "$@"', "reveal", *become]  # fmt: skip
+        else:
+            self.prefix = become
+        self.revealed = bool(script)
 
     def command(self, argv: list[str]) -> list[str]:
         return [*self.prefix, *argv]

@@ -104,7 +104,8 @@ def _python_paths(course_root: Path) -> list[Path]:
         if not path.is_dir() or path == course_root or path in course_root.parents:
             continue
         inside_course = course_root in path.parents
-        if inside_course and not any(path == p or p in path.parents for p in [*prefixes, engine]):
+        packages = path.name in ("site-packages", "dist-packages")  # a venv of the course's, named by a .pth
+        if inside_course and not packages and not any(path == p or p in path.parents for p in [*prefixes, engine]):
             continue  # e.g. tests/ or the course root put on sys.path by a test runner
         keep.append(path)
     # a bound folder inside another bound folder is already there
