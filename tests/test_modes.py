@@ -118,3 +118,20 @@ def test_the_hostile_corpus_holds_in_mode(mode: str, capsys, tmp_path) -> None:
         print("\n" + summary)
     assert outcomes, f"{mode}: no test ran\n{summary}\n{log[-3000:]}"
     assert not failed and not killed and not timed_out, summary
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(asked_mode() is not None, reason="already a run in a mode of the harness's")
+@pytest.mark.parametrize("mode", _others())
+def test_honest_work_keeps_every_point_in_mode(mode: str) -> None:
+    """What each mode confines (Landlock, seccomp, another uid, no CAP_SYS_ADMIN) costs a correct
+    solution nothing: `grade validate` on chapter 1 (every alternative, every planted mistake)
+    and chapter 5 (the chapter that writes and reads files) passes in the mode as in the suite's."""
+    if why := why_not(mode):
+        pytest.skip(f"{mode} cannot be made here: {why}")
+    with ModeRun(mode) as run:
+        done = run.run([sys.executable, "-m", "grader.cli", "validate", "chapter1", "chapter5", "--jobs", "2"],
+                       timeout=1800)
+    failed = [line for line in done.stdout.splitlines() if not line.startswith("ok ")]
+    assert done.returncode == 0, f"{mode}: exit {done.returncode}\n" + "\n".join(failed[-20:]) + done.stderr[-2000:]
+    assert " validations passed" in done.stdout

@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import zipfile
 from pathlib import Path
 from typing import Literal
@@ -23,6 +24,7 @@ from grader.errors import BadInput
 from grader.platforms.lms import Student, match_roster
 
 from conftest import ROOT
+from modes import needed_paths, path_without_bwrap, reveal_script
 
 SOLUTION = ROOT / "solutions/chapter1/fundamentals.py"
 STUB = ROOT / "exercises/chapter1/fundamentals.py"
@@ -201,10 +203,14 @@ def test_the_autograder_zip_holds_the_chapter_its_solutions_and_executable_scrip
     assert "apt-get" not in grading_part and "pip" not in grading_part
 
 
-def gradescope_run(autograder: Path, root: Path, submit: dict[str, str | Path]) -> tuple[DocumentedResults, str]:
+def gradescope_run(autograder: Path, root: Path, submit: dict[str, str | Path],
+                   docker: bool = False) -> tuple[DocumentedResults, str]:  # fmt: skip
     """Unpack the zip as Gradescope does (into ROOT/source), run setup.sh's grading part, put
     the submission in ROOT/submission (name -> text, or a file to copy, or a link target) and
-    run run_autograder; results.json checked against the documented schema."""
+    run run_autograder; results.json checked against the documented schema. `docker`: run it as
+    Gradescope's container does, root without CAP_SYS_ADMIN and without bubblewrap (hidden from
+    PATH), the interpreter reached through a mount namespace of the run's own where it lives
+    under a folder other users may not enter (tests/modes.py)."""
     (root / "source").mkdir(parents=True)
     with zipfile.ZipFile(autograder) as z:
         z.extractall(root / "source")
@@ -231,8 +237,22 @@ def gradescope_run(autograder: Path, root: Path, submit: dict[str, str | Path]) 
             shutil.copy(what, target)
         else:
             target.write_text(what)
-    run = subprocess.run([str(root / "source/run_autograder")], cwd=root, env=env, capture_output=True,
-                         text=True, timeout=600)  # fmt: skip
+    prefix: list[str] = []
+    if docker:
+        # outside ROOT: the mount namespace covers the folders on the way to ROOT a while
+        outside = Path(tempfile.mkdtemp(prefix="tfg-docker-"))
+        outside.chmod(0o755)
+        env["PATH"] = path_without_bwrap(outside / "bin", os.environ["PATH"])
+        prefix = ["setpriv", "--bounding-set=-sys_admin", "--inh-caps=-sys_admin", "--"]
+        if script := reveal_script([*needed_paths(), root], outside / "hold"):
+            prefix = ["unshare", "--mount", "--propagation", "private", "sh", "-ec", script + '\nexec "$@"',
+                      "reveal", *prefix]  # fmt: skip
+    try:
+        run = subprocess.run([*prefix, str(root / "source/run_autograder")], cwd=root, env=env, capture_output=True,
+                             text=True, timeout=600)  # fmt: skip
+    finally:
+        if docker:
+            shutil.rmtree(outside, ignore_errors=True)
     assert run.returncode == 0, run.stdout + run.stderr
     doc = DocumentedResults.model_validate_json((root / "results/results.json").read_text())
     return doc, run.stdout
@@ -299,6 +319,24 @@ def test_gradescope_autograder_refuses_links_and_a_hostile_submission_earns_noth
     assert tests["dense_params"].score == 0
     assert "KeyError" in tests["dense_params"].output or "limit was reached" in doc.output
     assert doc.score == 0, "the link is not graded and the solutions are out of the sandbox's sight"
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not (shutil.which("setpriv") and shutil.which("unshare")),
+                    reason="Gradescope's container is root: only root can stand in for it")
+def test_gradescope_autograder_in_its_container_keeps_the_answer_key_and_its_points(autograders, tmp_path) -> None:
+    """In a Docker-like root (no CAP_SYS_ADMIN, so no bubblewrap), a submission that prints the
+    answer key and imports the reference finds neither, and an honest one keeps every point."""
+    course = tmp_path / "hostile" / "source" / "course"
+    printer = (HOSTILE / "print_the_answer_key" / "fundamentals.py").read_text().replace("{{COURSE}}", str(course))
+    thief = "from solutions.chapter1.fundamentals import *\n" + printer
+    doc, log = gradescope_run(autograders["chapter1"], tmp_path / "hostile", {"fundamentals.py": thief}, docker=True)
+    assert "sandbox: Landlock and seccomp, no bubblewrap" in log, log[-2000:]
+    shown = doc.model_dump_json()
+    for secret in ("Hidden checks of chapter 1", "def model_params_random", "reference_sha256"):
+        assert secret not in shown and secret not in log, secret
+    assert doc.score <= 1, "only dense_params, which it writes itself"
+    honest, _ = gradescope_run(autograders["chapter1"], tmp_path / "honest", {"fundamentals.py": SOLUTION}, docker=True)
+    assert honest.score == sum(t.max_score for t in honest.tests) > 0
 
 
 def test_gradescope_autograder_answers_an_upload_whose_names_are_not_utf8(autograders, tmp_path) -> None:
