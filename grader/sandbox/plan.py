@@ -181,8 +181,8 @@ def promises(*, bubblewrap: bool, uid: int | None, landlock: int, seccomp: bool)
                      "the worker is their subreaper and kills every one",
         "network": "no network namespace" if bubblewrap else
                    "seccomp refuses sockets" if seccomp else "",
-        "grader": "own PID namespace" if bubblewrap else
-                  f"another uid ({uid})" if uid is not None else
+        # a job of the worker's own uid may signal the worker even in bubblewrap's PID namespace
+        "grader": f"another uid ({uid})" + (" in its own PID namespace" if bubblewrap else "") if uid is not None else
                   "Landlock's signal scope" if landlock >= 6 else "",
     }  # fmt: skip
     if not seccomp:
