@@ -9,11 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from grader.course import Chapter, Course
+from grader.errors import SandboxError
 from grader.grading import DEFAULT_SEED, grade_submission, reference_observations
 from grader.judges import reference_problem
 from grader.models import Limits, Observation, SubmissionResult
 from grader.recorded import recorded_reference
-from grader.errors import SandboxError
 from grader.sandbox.client import Worker
 from grader.sandbox.plan import promises_not_kept
 from grader.submission import Submission

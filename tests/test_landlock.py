@@ -19,7 +19,7 @@ from grader.cli import main
 from grader.course import Course
 from grader.errors import SandboxError
 from grader.sandbox import client, landlock, plan
-from grader.sandbox.plan import PROMISES, promises, readable_for_jobs
+from grader.sandbox.plan import PROMISES, _python_paths, promises, readable_for_jobs
 from grader.session import Session
 
 from conftest import ROOT
@@ -37,7 +37,7 @@ def _confined(code: str, tmp_path: Path) -> subprocess.CompletedProcess:
         sys.path.insert(0, {str(ROOT)!r})
         from grader.sandbox.landlock import confine
         ctypes.CDLL(None).prctl(38, 1, 0, 0, 0)  # no_new_privs
-        print("abi", confine({readable_for_jobs(ROOT)!r}, [{str(scratch)!r}]))
+        print("abi", confine({readable_for_jobs(ROOT, _python_paths(ROOT))!r}, [{str(scratch)!r}]))
     """)
     return subprocess.run([sys.executable, "-c", setup + textwrap.dedent(code)], capture_output=True,
                           text=True, timeout=60, cwd=scratch)

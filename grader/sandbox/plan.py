@@ -147,14 +147,14 @@ def _base_env(devices: DevicePlan, uid: int | None, pid_namespace: bool, home: s
 
 
 EXCHANGE = "/exchange"  # where the sandbox sees the worker's exchange folder
-READABLE = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc", "/proc", "/sys")
+READABLE = (*SYSTEM_DIRS, "/proc", "/sys")
 
 
-def readable_for_jobs(course_root: Path) -> list[str]:
+def readable_for_jobs(course_root: Path, python_paths: list[Path]) -> list[str]:
     """What a job may read under Landlock: the system, Python and the engine; never the course
     root (solutions/, hidden checks, expected.json, a batch's entries kept there) nor the temp
     folder (every worker's exchange folder)."""
-    roots = [Path(p) for p in READABLE] + _python_paths(course_root) + [Path(p) for p in _user_site()]
+    roots = [Path(p) for p in READABLE] + python_paths + [Path(p) for p in _user_site()]
     hidden = [course_root.resolve(), Path(tempfile.gettempdir()).resolve()]
     return [str(p) for p in readable_roots(roots, hidden)]
 
@@ -218,8 +218,9 @@ def plan_worker(
     worker never holds a submission's data, so no later child, forked from it, can find any in
     its memory."""
     seccomp, landlock, bubblewrap = _here()
-    channels = {"TF_GRADER_EVENTS_FD": str(events_fd),
-                "TF_GRADER_READABLE": os.pathsep.join(readable_for_jobs(course_root)) if landlock else ""}
+    python_paths = _python_paths(course_root)
+    readable = readable_for_jobs(course_root, python_paths) if landlock else []
+    channels = {"TF_GRADER_EVENTS_FD": str(events_fd), "TF_GRADER_READABLE": os.pathsep.join(readable)}
     worker = [sys.executable, "-s", "-m", "grader.sandbox.worker"]
     kept = promises(bubblewrap=bubblewrap, uid=uid, landlock=landlock, seccomp=seccomp)
     weaker = _not_kept(kept)
@@ -241,7 +242,7 @@ def plan_worker(
         who,
     ]  # fmt: skip
     if not bubblewrap:
-        _check_python_is_readable(uid, course_root)
+        _check_python_is_readable(uid, python_paths)
         return SandboxPlan(
             argv=worker,
             env={**_base_env(devices, uid, pid_namespace=False, home=str(exchange)), **channels,
@@ -271,7 +272,7 @@ def plan_worker(
     scratch = f"private /tmp scratch ({SCRATCH_MB} MiB)" if sized else (
         "private /tmp scratch (no size cap: bubblewrap older than 0.8)")
     made: set[Path] = {Path("/"), Path("/tmp")}
-    for path in _python_paths(course_root):
+    for path in python_paths:
         for parent in reversed(path.parents):  # bwrap makes missing parents 0700: open them up
             if parent not in made and not any(str(parent).startswith(d) for d in SYSTEM_DIRS):
                 argv += ["--perms", "0755", "--dir", str(parent)]
@@ -299,12 +300,12 @@ def plan_worker(
     )
 
 
-def _check_python_is_readable(uid: int | None, course_root: Path) -> None:
+def _check_python_is_readable(uid: int | None, python_paths: list[Path]) -> None:
     """Without bubblewrap, a job's uid sees the host's folders as they are: Python under a home
     folder only root may enter (pyenv in /root) would fail the first import a submission makes."""
     if uid is None:
         return
-    for path in _python_paths(course_root):
+    for path in python_paths:
         for folder in [*reversed(path.parents), path]:
             if not os.stat(folder).st_mode & 0o001:
                 raise SandboxError(

@@ -328,26 +328,26 @@ def _pss_over(pids: list[int], memory: int, deadline: float) -> bool:
     return False
 
 
-def _cpu_ticks(pid: int) -> int:
-    """CPU time of a process and of the children it has reaped, in clock ticks (zombies too)."""
+def _stat(pid: int | str) -> list[str]:
+    """The fields of /proc/PID/stat after the command name (which may hold spaces and ')'):
+    [0] state, [1] parent, [11:15] utime, stime, cutime, cstime; [] once the process is gone."""
     try:
         with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0
-    return sum(int(n) for n in fields[11:15])  # utime, stime, cutime, cstime
+            return f.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return []
+
+
+def _cpu_ticks(pid: int) -> int:
+    """CPU time of a process and of the children it has reaped, in clock ticks (zombies too)."""
+    return sum(int(n) for n in _stat(pid)[11:15])  # utime, stime, cutime, cstime
 
 
 def _reaped_cpu() -> int:
     """CPU time of dead processes that were reaped (a job's orphans): their time is gone from
     every live process's count but added to their reaper's, our PID namespace's init or, outside
     the sandbox, this worker (their subreaper)."""
-    try:
-        with open("/proc/1/stat" if _in_sandbox() else "/proc/self/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0
-    return int(fields[13]) + int(fields[14])  # cutime, cstime
+    return sum(int(n) for n in _stat(1 if _in_sandbox() else "self")[13:15])  # cutime, cstime
 
 
 def _in_sandbox() -> bool:
@@ -369,12 +369,12 @@ def _job_pids(pid: int, uid: int | None) -> list[int]:
         if _in_sandbox():
             owned.append(other)
             continue
+        if fields := _stat(other):
+            parents[other] = int(fields[1])
         try:
-            with open(f"/proc/{entry}/stat") as f:
-                parents[other] = int(f.read().rsplit(")", 1)[1].split()[1])
             if uid is not None and os.stat(f"/proc/{entry}").st_uid == uid:
                 owned.append(other)
-        except (OSError, IndexError, ValueError):
+        except OSError:
             pass
     below, frontier = set(), {me}
     while frontier:
@@ -414,11 +414,8 @@ def _reap_orphans() -> None:
 
 
 def _is_zombie(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
-    except OSError:
-        return True
+    fields = _stat(pid)
+    return not fields or fields[0] in ("Z", "X")
 
 
 def _status_kb(pid: int, field: str) -> int:
