@@ -279,7 +279,7 @@ def grade_submission(
         messages.append(f"the sandbox lost its worker while grading this submission: {again}")
     memory = _memory_errors(seen)
     if memory and not end.out_of_memory:
-        messages.append(f"the memory limit ({limits.memory_mb} MiB) was reached in {', '.join(memory)}")
+        messages.append(f"the memory limit ({end.memory_mb or limits.memory_mb} MiB) was reached in {', '.join(memory)}")
     starved = _timed_out(end, seen) if seen.stalled >= STARVED else []
     if starved:
         messages.append(f"{', '.join(starved)} timed out while the machine was short of CPU (tasks waited "
@@ -460,7 +460,7 @@ def _ended(end: JobEnd, seen: Observed, expected: int, limits: Limits) -> str | 
     if end.timed_out:
         return f"stopped: the wall-time limit was reached{where}"
     if end.out_of_memory:
-        return f"stopped: out of memory{where} (the limit is {limits.memory_mb} MiB)"
+        return f"stopped: out of memory{where} (the limit is {end.memory_mb or limits.memory_mb} MiB)"
     if end.cpu_exceeded:
         return f"stopped: the CPU-time limit was reached by its processes together{where}"
     if end.result_overflow:

@@ -198,6 +198,8 @@ class JobEnd(Model):
     result_overflow: bool = False
     output_tail: str = ""
     seconds: float = 0.0
+    memory_mb: int = Field(default=0, description="the memory limit it ran under: Limits.memory_mb, or less "
+                           "where the container has less left (grader.sandbox.cgroup)")
     scratch: str = Field(default="", description="the job's scratch folder, cut from paths in its output")
     worker_retired: str = Field(default="", description="why the worker could not get back to a clean "
                                 "state after this job (it exits, and a fresh one serves the next)")

@@ -38,7 +38,7 @@ class Session:
                 + "): install bubblewrap or use a kernel with Landlock, or pass --allow-weaker-sandbox "
                 "to grade anyway (every result then says what was not kept)")
         self.course, self.seed, self.limits = course, seed, limits
-        self.workers = [Worker(course.root, device=device, index=i) for i in range(jobs)]
+        self.workers = [Worker(course.root, device=device, index=i, share=jobs) for i in range(jobs)]
         try:
             for worker in self.workers:  # they import TensorFlow side by side meanwhile
                 worker.info

@@ -26,7 +26,9 @@ PYTHON=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
-.venv/bin/python -m pip install -q --disable-pip-version-check -e .
+# the environment the course was validated in (every package pinned, with hashes), then the grader
+.venv/bin/python -m pip install -q --disable-pip-version-check --require-hashes -r requirements.lock
+.venv/bin/python -m pip install -q --disable-pip-version-check --no-deps -e .
 command -v bwrap >/dev/null 2>&1 || echo "note: bubblewrap is not installed: your code is sandboxed with \
 Landlock and seccomp where the kernel has them (grade CHAPTER --verbose says what holds)" >&2
 echo "ready: .venv/bin/grade list"

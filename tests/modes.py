@@ -246,6 +246,67 @@ def path_without_bwrap(folder: Path, path: str) -> str:
     return str(folder)
 
 
+class MemoryCgroup:
+    """A memory cgroup of `mb` MiB below this process's own (v1's memory hierarchy, or v2's where
+    its memory controller is delegated), as Docker's `--memory` makes for a container: the
+    kernel's OOM killer acts in it. `prefix` puts a command in it; `peak_mb` is what it held
+    at most (v1 only). Root only; `why_not` says why it cannot be made here."""
+
+    def __init__(self, mb: int, name: str) -> None:
+        self.folder = self._parent() / f"tfg-{name}-{os.getpid()}"
+        self.mb = mb
+
+    @staticmethod
+    def _parent() -> Path:
+        for line in Path("/proc/self/cgroup").read_text().splitlines():
+            _, controllers, path = line.split(":", 2)
+            mount = Path("/sys/fs/cgroup/memory") if "memory" in controllers.split(",") else None
+            if mount is None and controllers == "" and Path("/sys/fs/cgroup/cgroup.controllers").exists():
+                mount = Path("/sys/fs/cgroup")
+            if mount is not None:
+                folder = mount / path.lstrip("/")
+                return folder if folder.is_dir() else mount
+        return Path("/sys/fs/cgroup/memory")
+
+    @classmethod
+    def why_not(cls) -> str | None:
+        if os.geteuid() != 0:
+            return "only root makes a memory cgroup here"
+        parent = cls._parent()
+        if not ((parent / "memory.limit_in_bytes").exists() or "memory" in _read(parent / "cgroup.subtree_control")):
+            return f"no memory controller to use under {parent}"
+        return None
+
+    def __enter__(self) -> "MemoryCgroup":
+        self.folder.mkdir()
+        limit = self.mb << 20
+        v1 = self.folder / "memory.limit_in_bytes"
+        (v1 if v1.exists() else self.folder / "memory.max").write_text(str(limit))
+        return self
+
+    def prefix(self) -> list[str]:
+        return ["sh", "-c", f'echo $$ > {shlex.quote(str(self.folder / "cgroup.procs"))} && exec "$@"', "in-cgroup"]
+
+    def peak_mb(self) -> int | None:
+        peak = self.folder / "memory.max_usage_in_bytes"
+        return int(peak.read_text()) >> 20 if peak.exists() else None
+
+    def __exit__(self, *_: object) -> None:
+        for _ in range(50):  # its last processes may still be exiting
+            try:
+                self.folder.rmdir()
+                return
+            except OSError:
+                time.sleep(0.1)
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text()
+    except OSError:
+        return ""
+
+
 def make_test_user() -> tuple[int, int]:
     """The uid and gid of the test user, made if missing (root only)."""
     if subprocess.run(["id", "-u", TEST_USER], capture_output=True).returncode != 0:

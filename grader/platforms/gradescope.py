@@ -4,7 +4,7 @@ each submission with tf-grader inside Gradescope's own container.
 Gradescope reads `results.json` only from an autograder's `run_autograder`, so the zip holds
 everything: `setup.sh` (run once when Gradescope builds the image), `run_autograder` (once per
 submission), the engine and the chapter (its solutions and hidden checks too: the zip is never
-shown to students), pinned requirements and the instructor's settings. The root `/autograder`
+shown to students), the pinned environment (requirements.lock) and the instructor's settings. The root `/autograder`
 moves with $TF_GRADER_AUTOGRADER_ROOT, so a test can stand a temporary folder in for it.
 
     python -m grader.platforms.gradescope check SOURCE   setup's grading part: the course loads
@@ -19,8 +19,8 @@ import math
 import os
 import stat
 import sys
+import time
 import zipfile
-from importlib import metadata
 from pathlib import Path
 from typing import Literal
 
@@ -48,32 +48,48 @@ SHOWN = {"hidden": "not shown to students", "after_due_date": "shown after the d
          "after_published": "shown when grades are published", "visible": "shown"}  # fmt: skip
 
 SETUP_SH = r"""#!/usr/bin/env bash
-# Gradescope runs this once, as root, when it builds the autograder's image (Ubuntu 24.04: the
-# grader needs Python 3.11+). It has three parts, run in order by `setup.sh` or one by one:
-#   setup.sh system    apt: Python with venv, and bubblewrap (namespaces, where the container
-#                      allows them; Landlock and seccomp hold the sandbox where it does not)
-#   setup.sh python    pip: a virtual environment $ROOT/venv with requirements.txt (TensorFlow...)
+# Gradescope runs this once, as root, when it builds the autograder's image: any Ubuntu base
+# image it offers (22.04 is its default, whose python3 is 3.10: docs/base_images.md of
+# github.com/gradescope/autograder_samples). The grader needs the Python its lock was made for,
+# 3.11: the image's python3.11 where it has one, else uv brings a standalone CPython 3.11 into
+# $ROOT/python (otter-grader's setup.sh brings its own Python through conda, for the same reason).
+# Three parts, run in order by `setup.sh` or one by one:
+#   setup.sh system    apt: bubblewrap (namespaces, where the container allows them; Landlock and
+#                      seccomp hold the sandbox where it does not), pip and venv for the image's Python
+#   setup.sh python    Python 3.11 (found or brought), then $ROOT/venv with requirements.lock:
+#                      every package pinned with its hash, the environment the course was validated in
 #   setup.sh grading   no download: the course in this zip loads with its reference and hidden
 #                      checks, run_autograder is executable, the results folder exists. This is
 #                      the part tests run, on a machine whose Python is set up already.
-# $TF_GRADER_AUTOGRADER_ROOT moves /autograder; $TF_GRADER_PYTHON names another Python.
+# $TF_GRADER_AUTOGRADER_ROOT moves /autograder; $TF_GRADER_PYTHON names the venv's Python.
 set -euo pipefail
 SOURCE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="${TF_GRADER_AUTOGRADER_ROOT:-/autograder}"
 PYTHON="${TF_GRADER_PYTHON:-$ROOT/venv/bin/python}"
+WANTED=3.11
 
 system() {
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv python3-pip bubblewrap
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv python3-pip bubblewrap ca-certificates
+}
+
+base_python() {  # the image's Python $WANTED, or one uv brings (readable by the jobs' uid: not in /root)
+  if command -v "python$WANTED" >/dev/null && "python$WANTED" -m venv --help >/dev/null 2>&1; then
+    command -v "python$WANTED"
+    return
+  fi
+  echo "this image has no Python $WANTED: bringing one with uv into $ROOT/python" >&2
+  python3 -m pip install -q --disable-pip-version-check --target "$ROOT/uv" uv >&2
+  UV_PYTHON_INSTALL_DIR="$ROOT/python" "$ROOT/uv/bin/uv" python install -q "$WANTED" >&2
+  UV_PYTHON_INSTALL_DIR="$ROOT/python" "$ROOT/uv/bin/uv" python find --managed-python "$WANTED"
 }
 
 python_env() {
-  python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' || {
-    echo "tf-grader needs Python 3.11 or newer: choose Gradescope's Ubuntu 24.04 base image" >&2
-    exit 1
-  }
-  python3 -m venv "$ROOT/venv"
-  "$ROOT/venv/bin/pip" install -q --disable-pip-version-check -r "$SOURCE/requirements.txt"
+  local base
+  base="$(base_python)" || { echo "setup.sh: no Python $WANTED here and uv could not bring one" >&2; exit 1; }
+  "$base" -m venv "$ROOT/venv"
+  "$ROOT/venv/bin/python" -m pip install -q --disable-pip-version-check --require-hashes \
+    -r "$SOURCE/requirements.lock"
 }
 
 grading() {
@@ -94,11 +110,21 @@ esac
 RUN_AUTOGRADER = r"""#!/usr/bin/env bash
 # Gradescope runs this once per submission: it grades $ROOT/submission/ (a .py, a notebook, a
 # folder or a repository holding the chapter's module) and writes $ROOT/results/results.json.
-set -euo pipefail
+# The grader writes one whatever happens; should Python itself not start, this script does.
+set -uo pipefail
 ROOT="${TF_GRADER_AUTOGRADER_ROOT:-/autograder}"
 PYTHON="${TF_GRADER_PYTHON:-$ROOT/venv/bin/python}"
 cd "$ROOT"
-PYTHONPATH="$ROOT/source/course" exec "$PYTHON" -m grader.platforms.gradescope run "$ROOT"
+mkdir -p "$ROOT/results"
+PYTHONPATH="$ROOT/source/course" "$PYTHON" -m grader.platforms.gradescope run "$ROOT"
+status=$?
+if [ ! -s "$ROOT/results/results.json" ]; then
+  printf '{"score": 0, "execution_time": %d, "stdout_visibility": "hidden", "tests": [], "output_format": "text", "output": "%s"}\n' \
+    "$SECONDS" "The autograder could not start (exit $status): the fault is the grader's, not your code's, \
+and this score is not your grade. Your instructor sees this message and can rerun the autograder." \
+    > "$ROOT/results/results.json"
+fi
+exit $status
 """
 
 Visibility = Literal["hidden", "after_due_date", "after_published", "visible"]
@@ -160,19 +186,15 @@ def _course_files(course: Course, chapter: Chapter) -> list[Path]:
     return files
 
 
-def requirements() -> str:
-    """The project's dependencies pinned to the versions installed here, which graded the
-    references the instructor validated."""
-    lines = []
-    for requirement in metadata.requires("tf-grader") or []:
-        if ";" in requirement:  # extras (test, dask): not needed to grade
-            continue
-        name = requirement.split(">")[0].split("=")[0].split("<")[0].strip()
-        try:
-            lines.append(f"{name}=={metadata.version(name)}")
-        except metadata.PackageNotFoundError:
-            lines.append(requirement)
-    return "\n".join(lines) + "\n"
+LOCK = "requirements.lock"  # the pinned grading environment (.ci/lock), at the course's root
+
+
+def _lock(course: Course) -> bytes:
+    try:
+        return (course.root / LOCK).read_bytes()
+    except OSError as exc:
+        raise BadInput(f"{course.root / LOCK} cannot be read ({exc.strerror}): the zip installs the "
+                       "course's pinned environment; make it with .ci/lock") from exc
 
 
 def write_autograder(course: Course, chapter: Chapter, out: Path, config: AutograderConfig) -> list[str]:
@@ -183,7 +205,7 @@ def write_autograder(course: Course, chapter: Chapter, out: Path, config: Autogr
     entries: list[tuple[str, bytes, int]] = [
         ("setup.sh", SETUP_SH.encode(), 0o755),
         ("run_autograder", RUN_AUTOGRADER.encode(), 0o755),
-        ("requirements.txt", requirements().encode(), 0o644),
+        (LOCK, _lock(course), 0o644),
         (CONFIG_FILE, config.model_dump_json(indent=2).encode(), 0o644),
     ]
     for rel in _course_files(course, chapter):
@@ -355,24 +377,48 @@ def run(root: Path) -> GradescopeResults:
     """Grade ROOT/submission (public and hidden checks apart: graded_apart) and write
     ROOT/results/results.json; the instructor's full report (hidden feedback and what was
     printed while hidden checks ran included) goes to stdout, which students do not see by
-    default."""
-    config, course, chapter = load(root / "source")
+    default. A results.json is written whatever happens: where the grader itself fails, one
+    that says so (Gradescope's best practices: "ensure that a results.json file is written out
+    in some way even if the autograder fails", docs/best_practices.md)."""
+    start = time.monotonic()
     results = root / "results"
     results.mkdir(parents=True, exist_ok=True)
     try:
-        submission = find_submission(root / "submission", chapter)
-    except BadInput as exc:  # its message may hold a file name: as text
-        result = zero_result(chapter, "submission", "unreadable", as_text(str(exc)), Environment(seed=config.seed))
-    else:
-        with Session(course, seed=config.seed, device="auto",
-                     allow_weaker_sandbox=config.allow_weaker_sandbox) as session:
-            result = graded_apart(session, chapter, submission, results / "pictures")
-    doc = gradescope_results(result, config)
+        config, result, title = _graded(root, results)
+    except Exception as exc:  # the grader's failure, never the student's: say so, ask for a rerun
+        doc = _failed(exc, math.ceil(time.monotonic() - start))
+        (results / "results.json").write_text(doc.model_dump_json(indent=2))
+        raise
+    doc = gradescope_results(result, config).model_copy(update={"execution_time": math.ceil(time.monotonic() - start)})
     (results / "results.json").write_text(doc.model_dump_json(indent=2))
-    print(click.unstyle(submission_text(result, title=chapter.spec.title, hidden_exist=True)))
+    print(click.unstyle(submission_text(result, title=title, hidden_exist=True)))
     if (result.hidden_output or "").strip():
         print(f"\n{HIDDEN_OUTPUT} (last lines):", *_last_lines(result.hidden_output or ""), sep="\n")
     return doc
+
+
+def _graded(root: Path, results: Path) -> tuple[AutograderConfig, SubmissionResult, str]:
+    config, course, chapter = load(root / "source")
+    try:
+        submission = find_submission(root / "submission", chapter)
+    except BadInput as exc:  # its message may hold a file name: as text
+        return config, zero_result(chapter, "submission", "unreadable", as_text(str(exc)),
+                                   Environment(seed=config.seed)), chapter.spec.title  # fmt: skip
+    with Session(course, seed=config.seed, device="auto", allow_weaker_sandbox=config.allow_weaker_sandbox) as session:
+        return config, graded_apart(session, chapter, submission, results / "pictures"), chapter.spec.title
+
+
+RERUN = ("The autograder could not grade this submission: the fault is the grader's, not your code's, "
+         "and this score is not your grade. Your instructor sees this message; they can rerun the "
+         "autograder once it is fixed.")  # fmt: skip
+
+
+def _failed(exc: Exception, seconds: int) -> GradescopeResults:
+    """results.json for a run the grader could not finish: no points, and why, for the
+    instructor (stdout has the traceback) and in words a student can act on."""
+    why = str(exc) if isinstance(exc, GraderError) else f"{type(exc).__name__}: {exc}"
+    return GradescopeResults(score=0, execution_time=seconds, output=f"{RERUN}\n\n{as_text(why)[:2000]}",
+                             stdout_visibility="hidden", tests=[])  # fmt: skip
 
 
 def main(argv: list[str]) -> int:
@@ -385,8 +431,8 @@ def main(argv: list[str]) -> int:
         else:
             doc = run(Path(argv[1]))
             print(f"wrote results.json: {doc.score:g} points")
-    except GraderError as exc:  # ours or the zip's, not the student's: no results.json, Gradescope
-        print(f"tf-grader could not grade: {exc}", file=sys.stderr)  # says the autograder failed
+    except GraderError as exc:  # ours or the zip's, not the student's: results.json says so
+        print(f"tf-grader could not grade: {exc}", file=sys.stderr)
         return int(exc.exit_code)
     return 0
 

@@ -219,6 +219,10 @@ def _limit(job: Job, memory_base: int) -> None:
     resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_mb << 20, limits.file_mb << 20))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
+    try:  # when a container runs out all the same, its OOM killer takes the job, not the worker
+        Path("/proc/self/oom_score_adj").write_text("1000")
+    except OSError:
+        pass
     if os.environ.get("TF_GRADER_DEVICE") == "cpu":  # CUDA needs unlimited address space:
         # on a GPU the worker's memory watchdog is the limit
         space = memory_base + (limits.memory_mb << 20)

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from grader.errors import BadInput, SandboxError
 from grader.models import Job, JobEnd, WorkerInfo
+from grader.sandbox.cgroup import fitted_mb
 from grader.sandbox.devices import nvidia_nodes, plan_devices
 from grader.sandbox.plan import SandboxPlan, UidSlot, plan_worker
 from grader.sandbox.scratch import remove_tree
@@ -32,7 +33,8 @@ class Worker:
     ...     end = worker.run(job)
     """
 
-    def __init__(self, course_root: Path, *, device: str = "cpu", index: int = 0) -> None:
+    def __init__(self, course_root: Path, *, device: str = "cpu", index: int = 0, share: int = 1) -> None:
+        self._share = share  # workers side by side: each job gets its share of a container's memory
         devices = plan_devices(device, nvidia_nodes(), index)
         self._slot = UidSlot() if os.geteuid() == 0 else None
         self._exchange = _exchange_folder()
@@ -88,6 +90,8 @@ class Worker:
         as crashed (the worker never runs submission code, so this is rare and not the
         student's doing: the message says so)."""
         assert self._proc is not None and self._proc.stdin is not None
+        memory_mb = fitted_mb(job.limits.memory_mb, self._share)  # the warm workers are in the usage now
+        job = job.model_copy(update={"limits": job.limits.model_copy(update={"memory_mb": memory_mb})})
         files, output = self._exchange / f"{job.exchange_name}.in", self._exchange / f"{job.exchange_name}.out"
         files.write_text(json.dumps(job.files))  # the child reads it; the worker never does
         self._take_events(None)  # anything a lost worker's job wrote late is not this job's
@@ -112,10 +116,10 @@ class Worker:
                 if end.worker_retired:  # it could not clean up after this job: it has exited
                     self._restart()
                 return end.model_copy(update={"events": events.text(), "result_overflow": events.over,
-                                              "output_tail": printed})  # warnings name the student's file
+                                              "output_tail": printed, "memory_mb": memory_mb})  # warnings name the student's file
         why = self._stderr_tail()
         self._restart()
-        return JobEnd(events="", exit_code=None, signal=None, output_tail=f"worker lost: {why}")
+        return JobEnd(events="", exit_code=None, signal=None, output_tail=f"worker lost: {why}", memory_mb=memory_mb)
 
     def _restart(self) -> None:
         self.close()
