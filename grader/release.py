@@ -19,7 +19,7 @@ from grader.errors import BadInput
 from grader.recorded import load_recording, recorded_path, reference_fingerprint, checks_fingerprint
 from grader.student_copy import HIDDEN_FILE, student_files
 
-SHIPPED = ("exercises", "grader", "pyproject.toml", ".gitignore")  # README and setup: student_copy
+SHIPPED = ("exercises", "grader", "pyproject.toml", "requirements.lock", ".gitignore")  # README, setup: student_copy
 JUNK = ("__pycache__", "*.pyc", ".ipynb_checkpoints", ".pytest_cache", "*.egg-info")
 MIN_LEAK_CHARS = 40  # shorter definitions (one-line helpers) are not worth a false alarm
 
