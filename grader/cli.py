@@ -21,11 +21,12 @@ from grader.models import SubmissionResult
 from grader.sandbox.devices import DEVICES
 from grader.render import Progress, batch_table, shown_name, submission_text
 from grader.notebook import exercise_notebook, write_notebook
-from grader.platforms.classroom import WORKFLOW_PATH, report as classroom_report, workflow as classroom_workflow
+from grader.platforms.classroom import WORKFLOW_PATH, grade_work
+from grader.platforms.classroom import report as classroom_report, workflow as classroom_workflow
 from grader.platforms.gradescope import AutograderConfig, Visibility, write_autograder
 from grader.platforms.lms import match_roster, read_roster, with_roster, write_strays
 from grader.recorded import make_recording, write_recording
-from grader.release import write_release
+from grader.release import hidden_worth, write_release
 from grader.session import Session
 from grader.submission import read_submission
 from grader.terminal import echo_check, spinner, watching
@@ -431,16 +432,22 @@ def gradescope_cmd(chapter: str, output: Path | None, hidden_visibility: str, st
 @course_option
 @_one_line_errors
 def classroom_cmd(chapter: str, allow_weaker_sandbox: bool, course: Path | None) -> None:
-    """GitHub Classroom's grading step (see `release --classroom`): grade exercises/CHAPTER/
-    as `grade CHAPTER` does, write the points per check to the step's `result` output for the
-    autograding reporter, and end with `Points X/Y`."""
+    """GitHub Classroom's grading step (see `release --classroom`): grade what `grade CHAPTER`
+    grades from here (the notebook or the module), write the points per check to the step's
+    `result` output for the autograding reporter, and end with `Points X/Y`. Missing or
+    unreadable work scores 0 with the reason and exits 0, so Classroom still gets a grade; the
+    grader's own failure exits 3 or 4 and writes no points."""
     the_course = _course(course)
     chap = the_course.chapter(chapter)
-    work = read_submission(chap.exercise_dir, chap.module_file)
-    with Session(the_course, device="auto", allow_weaker_sandbox=allow_weaker_sandbox) as session:
-        result = session.grade(chap, work)
-    click.echo(submission_text(result, title=chap.spec.title, hidden_exist=chap.hidden_checks_file is not None))
-    click.echo(classroom_report(result))
+    graded = grade_work(the_course, chap, Path.cwd(), allow_weaker_sandbox=allow_weaker_sandbox)
+    if graded.submission is None:
+        click.echo(submission_text(graded.result, title=chap.spec.title, hidden_points=hidden_worth(chap),
+                                   hidden_exist=chap.hidden_checks_file is not None))  # fmt: skip
+    else:
+        echo_check(the_course, chap, graded.work, graded.submission, graded.result, as_json=False, verbose=False)
+    if graded.result.retryable:
+        raise NotGraded(_not_graded(graded.result))
+    click.echo(classroom_report(graded.result))
 
 
 @main.command("release")

@@ -28,9 +28,7 @@ def work_to_grade(chapter: Chapter, here: Path) -> Work:
     in `here`) when that holds the edits. When both hold edits, the one saved last is graded,
     and the note says so and how to grade the other."""
     py = chapter.exercise_dir / chapter.module_file
-    notebook_name = Path(chapter.module_file).with_suffix(".ipynb").name
-    notebooks = [d / notebook_name for d in dict.fromkeys([chapter.exercise_dir, here.resolve()])]
-    notebook = next((n for n in notebooks if n.is_file()), None)
+    notebook = next((n for n in _notebooks(chapter, here) if n.is_file()), None)
     if notebook is None:
         return Work(py)
     if not py.is_file():
@@ -43,6 +41,18 @@ def work_to_grade(chapter: Chapter, here: Path) -> Work:
     newer, other = sorted([py, notebook], key=lambda p: p.stat().st_mtime, reverse=True)
     return Work(newer, note=f"both {py.name} and {notebook.name} hold edits: graded {shown_text(newer)} (saved "
                 f"last); to grade the other: grade {chapter.name} --submission {shown_text(other)}")  # fmt: skip
+
+
+def _notebooks(chapter: Chapter, here: Path) -> list[Path]:
+    """Where the chapter's notebook may be: exercises/chapterN/, then `here`."""
+    name = Path(chapter.module_file).with_suffix(".ipynb").name
+    return [d / name for d in dict.fromkeys([chapter.exercise_dir, here.resolve()])]
+
+
+def nothing_found(chapter: Chapter, here: Path) -> str:
+    """One line naming every place work_to_grade looked, for work that is nowhere."""
+    places = [chapter.exercise_dir / chapter.module_file, *_notebooks(chapter, here)]
+    return "nothing to grade: none of " + ", ".join(shown_text(p) for p in places) + " exists"
 
 
 def shown_text(path: Path) -> str:
