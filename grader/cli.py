@@ -24,7 +24,7 @@ from grader.notebook import exercise_notebook, write_notebook
 from grader.platforms.classroom import WORKFLOW_PATH, grade_work
 from grader.platforms.classroom import report as classroom_report, workflow as classroom_workflow
 from grader.platforms.gradescope import AutograderConfig, Visibility, write_autograder
-from grader.platforms.lms import match_roster, read_roster, with_roster, write_strays
+from grader.platforms.lms import MISSING, Missing, match_roster, read_roster, with_roster, write_strays
 from grader.recorded import make_recording, write_recording
 from grader.release import hidden_worth, write_release
 from grader.session import Session
@@ -219,15 +219,22 @@ def _not_graded(result: SubmissionResult) -> str:
               "e.g. tcp://host:8786. Its workers need tf-grader[dask] installed, bubblewrap, and "
               "the course at the same path as here; --jobs is then ignored.")
 @click.option("--roster", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="CSV of the class (columns id, name, email, section): entries are matched to "
-              "students by id, by Canvas or Moodle download names, or by --roster-column; "
-              "students without an entry get a `missing` row, entries without a student are "
-              "listed in OUT/unmatched.txt and not graded.")
+              help="CSV of the class: id (yours, the gradebook's key), name, email, section, and "
+              "the ids the LMS knows: canvas_id (Canvas user id, the only one canvas.csv's ID "
+              "column gets), sis_user_id, sis_login_id (Canvas' SIS User/Login ID); Moodle's "
+              "username, idnumber or email (moodle.csv uses the first every student has). "
+              "Entries are matched to students by id, by Canvas or Moodle download names, or by "
+              "--roster-column; students without an entry get a `missing` row, entries without "
+              "a student are listed in OUT/unmatched.txt and not graded.")
 @click.option("--roster-column", metavar="COLUMN", default=None,
               help="Also match entry names against this roster column (e.g. github).")
 @click.option("--assignment", metavar="NAME", default=None,
               help="The assignment's name in Canvas or Moodle (--export canvas/moodle). "
               "Default: CHAPTER and its title.")
+@click.option("--missing", "missing_row", type=click.Choice(MISSING), default="zero", show_default=True,
+              help="canvas.csv and moodle.csv for a roster student without a submission: zero (a 0, "
+              "which replaces a grade already in the LMS) or omit (no row: the LMS keeps its grade; "
+              "a blank cell would remove it in both).")
 @weaker_option
 @seed_option
 @device_option
@@ -235,7 +242,7 @@ def _not_graded(result: SubmissionResult) -> str:
 @_one_line_errors
 def batch_cmd(chapter: str, submissions: Path, jobs: int, out: Path | None, gradebook: Path | None,
               regrade: bool, hidden_feedback: str, formats: tuple[str, ...], scheduler: str | None,
-              roster: Path | None, roster_column: str | None, assignment: str | None,
+              roster: Path | None, roster_column: str | None, assignment: str | None, missing_row: Missing,
               allow_weaker_sandbox: bool, seed: int, device: str, course: Path | None) -> None:  # fmt: skip
     """Grade a folder of submissions: one entry per student (a folder, .py, .ipynb or .zip,
     named by the student id, or matched to a --roster; links are refused). Each row is saved
@@ -291,7 +298,7 @@ def batch_cmd(chapter: str, submissions: Path, jobs: int, out: Path | None, grad
         results = with_roster(results, class_list, chap, seed)
     click.echo(batch_table(results))
     for path in export(results, chap, out, formats, hidden_feedback,  # type: ignore[arg-type]
-                       roster=class_list, assignment=assignment):
+                       roster=class_list, assignment=assignment, missing=missing_row):
         click.echo(f"wrote {path}")
     if again:
         raise NotGraded(f"{len(again)} of {len(entries)} rows were decided in part by the grader or the "

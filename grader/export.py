@@ -213,26 +213,31 @@ ul {{ margin: 0; padding-left: 1.2em; }} code {{ font-size: 0.85em; }}
 
 
 def need_roster(formats: tuple[str, ...], roster: list[Student] | None) -> None:
-    """The LMS formats name students as the LMS knows them: only a roster says how."""
+    """The LMS formats name students as the LMS knows them: only a roster says how, and it
+    must hold the ids that LMS matches on."""
     for name in ROSTER_FORMATS:
         if name in formats and roster is None:
             raise BadInput(f"--export {name} needs --roster: its rows name students as the LMS knows them")
+    if roster is not None:
+        lms.check_lms_roster(formats, roster)
 
 
 def export(results: dict[str, SubmissionResult], chapter: Chapter, out: Path,
            formats: tuple[str, ...], hidden: HiddenFeedback = "summary", *,
-           roster: list[Student] | None = None, assignment: str | None = None) -> list[Path]:  # fmt: skip
+           roster: list[Student] | None = None, assignment: str | None = None,
+           missing: lms.Missing = "zero") -> list[Path]:  # fmt: skip
     """Write the chosen formats plus feedback files and the report into `out`; return the paths.
     `hidden`: what the student-facing ones (feedback, Gradescope, report) show of hidden checks;
     results.jsonl, the instructor's, keeps everything. `roster`: the students, for the LMS
-    formats; `assignment`: the assignment's name there."""
+    formats; `assignment`: the assignment's name there; `missing`: a 0 or no row there for a
+    student without a submission."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
     need_roster(formats, roster)
     for name in ROSTER_FORMATS:
         if name in formats:
             write = lms.write_canvas if name == "canvas" else lms.write_moodle
-            write(results, roster, chapter, out / f"{name}.csv", assignment)
+            write(results, roster, chapter, out / f"{name}.csv", assignment, missing)
             written.append(out / f"{name}.csv")
     if "csv" in formats:
         write_csv(results, chapter, out / "gradebook.csv")

@@ -122,7 +122,8 @@ def test_a_hostile_entry_stays_small_in_every_export(tmp_path) -> None:
     for case in ("huge_source_line", "huge_values"):
         source = (HOSTILE / case / "fundamentals.py").read_text().replace("{{HUGE}}", "A" * 900_000)
         (folder / f"{case}.py").write_text(source)
-    (tmp_path / "roster.csv").write_text("id,name,email\ngood,G,g@x\nhuge_source_line,H,h@x\nhuge_values,V,v@x\n")
+    (tmp_path / "roster.csv").write_text("id,name,email,sis_login_id\ngood,G,g@x,g\nhuge_source_line,H,h@x,h\n"
+                                         "huge_values,V,v@x,v\n")  # fmt: skip
     book = tmp_path / "book.sqlite"
     hostile = ("huge_source_line", "huge_values")
     for hidden in ("full", "inputs", "summary"):  # graded once; exported again under each

@@ -4,9 +4,10 @@ Canvas and Moodle import.
 An LMS download names files after the student, not by an id we can use as is: Canvas writes
 `doejane_4411_98765_fundamentals-1.py` (sortable name squashed, Canvas user id, submission id,
 the file as uploaded, renamed on clashes), Moodle `Jane Doe_12345_assignsubmission_file_/`
-(full name, participant number, plugin). With a roster (columns id, name, email, section) each
-entry is matched to one student; what matches nobody is listed apart, never graded as a student,
-and a roster student without an entry gets a `missing` row worth 0.
+(full name, participant number, plugin). With a roster (columns id, name, email, section, and
+the ids the LMS knows: CANVAS_IDS, MOODLE_IDS) each entry is matched to one student; what matches
+nobody is listed apart, never graded as a student, and a roster student without an entry gets a
+`missing` row worth 0 (in canvas.csv and moodle.csv: a 0, or no row under `--missing omit`).
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from grader.batch import SUFFIXES, Entry, as_text
 from grader.course import Chapter
@@ -35,8 +37,9 @@ CANVAS_POINTS_ROW = "Points Possible"
 
 
 class Student(BaseModel):
-    """One roster row. `extra` keeps the other columns, by lower-case name (a column the
-    instructor names for matching, `sis_user_id` and `sis_login_id` for Canvas)."""
+    """One roster row. `id` is the course's own id (the gradebook's key); `extra` keeps the
+    other columns, by lower-case name: one the instructor names for matching, the ids Canvas
+    and Moodle know (CANVAS_IDS, MOODLE_IDS)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     id: str
@@ -130,7 +133,8 @@ def _owner(entry: Entry, students: list[Student], column: str | None) -> tuple[l
             return named, name
     canvas = CANVAS_FILE.match(name)
     if canvas:
-        by_uid = [s for s in students if s.id == canvas["uid"]]
+        by_uid = [s for s in students if s.value("canvas_id") == canvas["uid"]] or [
+            s for s in students if s.id == canvas["uid"]]
         return by_uid or [s for s in students if canvas["key"].lower() in _canvas_keys(s.name)], canvas["file"]
     moodle = MOODLE_FILE.match(name)
     if moodle:
@@ -208,44 +212,166 @@ def default_assignment(chapter: Chapter) -> str:
     return f"{chapter.name} {chapter.spec.title}"
 
 
+# What each LMS's CSV import does with a row, read in its own source (no live Canvas or Moodle
+# here: these are the code paths, not observed imports):
+#   CANVAS_IMPORTER = instructure/canvas-lms app/models/gradebook_importer.rb (the copy in this
+#     project's code index, whose commit it does not record; ASSIGNMENT_PRELOADED_FIELDS ends in
+#     final_grader_id), with ui/features/gradebook_uploads/jquery/process_gradebook_upload.js at
+#     0a4d8b88119f0fbc3bfccf010d54cff86f6e61c2 and jquery/index.js at 9ac9eeddabcef3969323e45b47f7d3a0c8d490fe
+#   MOODLE_IMPORTER = moodle/moodle grade/import/csv/classes/load_data.php at
+#     0289d8c7665458f8ffc47e34527598e15523f104, grade/import/lib.php at
+#     9b77dc8db238e73fec3ee78e5ba296614ccacf6f, grade/tests/behat/grade_import.feature at
+#     9762977c028cbd1884ed311a94c49efbae87591b
+MISSING = ("zero", "omit")
+Missing = Literal["zero", "omit"]
+CANVAS_IDS = ("canvas_id", "sis_user_id", "sis_login_id")  # roster columns, in Canvas' lookup order
+MOODLE_IDS = ("username", "idnumber", "email")  # roster columns; Moodle's "Map to" username/useridnumber/useremail
+
+
+class CanvasRow(BaseModel):
+    """One student row of canvas.csv. `id` is a Canvas user id or blank, never another id:
+    CANVAS_IMPORTER#process_student looks `row[1].to_i` up among the course's users first."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    student: str
+    id: str = Field(pattern=r"^[0-9]*$")
+    sis_user_id: str
+    sis_login_id: str
+    section: str
+    grade: str
+
+    def cells(self) -> list[str]:
+        return [self.student, self.id, self.sis_user_id, self.sis_login_id, self.section, self.grade]
+
+
+class MoodleRow(BaseModel):
+    """One student row of moodle.csv: the identifier the instructor maps from, the grade, and
+    the name (left at "Ignore" on the mapping page, for the eye)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    identifier: str = Field(min_length=1)
+    grade: str
+    name: str
+
+    def cells(self) -> list[str]:
+        return [self.identifier, self.grade, self.name]
+
+
+def _listed(ids: list[str]) -> str:
+    return ", ".join(ids[:5]) + (", ..." if len(ids) > 5 else "")
+
+
+def _unique(students: list[Student], column: str, fmt: str) -> None:
+    """A value two roster students share would send both rows to one LMS user."""
+    seen: dict[str, str] = {}
+    for s in students:
+        value = s.value(column).casefold()
+        if value and value in seen:
+            raise BadInput(f"--export {fmt}: roster students {seen[value]} and {s.id} share the {column} "
+                           f"{s.value(column)}")
+        seen.setdefault(value, s.id)
+
+
+def check_canvas_roster(students: list[Student]) -> None:
+    """Every student needs an id Canvas resolves to them: CANVAS_IMPORTER#process_student tries
+    the ID column (Canvas user id), then SIS User ID, then SIS Login ID (exact, in the course's
+    root account), and last the exact name, else an unknown student the instructor must resolve
+    by hand. The roster's own `id` is none of these unless it is also in one of CANVAS_IDS."""
+    bad = [s.id for s in students if s.value("canvas_id") and not re.fullmatch(r"[0-9]+", s.value("canvas_id"))]
+    if bad:
+        raise BadInput(f"--export canvas: canvas_id must be a Canvas user id (digits only); it is not for "
+                       f"{_listed(bad)}")
+    unknown = [s.id for s in students if not any(s.value(c) for c in CANVAS_IDS)]
+    if unknown:
+        raise BadInput(f"--export canvas: the roster needs canvas_id, sis_user_id or sis_login_id for every "
+                       f"student ({len(unknown)} without: {_listed(unknown)})")
+    for column in CANVAS_IDS:
+        _unique(students, column, "canvas")
+
+
+def moodle_column(students: list[Student]) -> str:
+    """The roster column moodle.csv identifies students by: the first of username, idnumber,
+    email that every student has. A blank one is refused, not written:
+    MOODLE_IMPORTER load_data.php#map_user_data_with_value skips a blank identifier and
+    prepare_import_grade_data resets studentid once per file, not per line, so that row's grade
+    would go to the student of the row above."""
+    for column in MOODLE_IDS:
+        if students and all(s.value(column) for s in students):
+            _unique(students, column, "moodle")
+            return column
+    raise BadInput("--export moodle: the roster needs a column Moodle finds users by, filled in for every "
+                   "student: username, idnumber or email")
+
+
+def _grade(result: SubmissionResult | None) -> str:
+    return f"{result.score:g}" if result else "0"
+
+
+def _rows_for(results: dict[str, SubmissionResult], students: list[Student], missing: Missing) -> list[Student]:
+    """The students who get a row: under `omit`, not those without a submission. A blank cell
+    would not leave an LMS grade alone: Canvas counts blank against a grade it holds as a
+    change and posts it (CANVAS_IMPORTER#no_change_to_value, process_gradebook_upload.js
+    populateGradeDataPerSubmission; index.js highlights it as removing the grade), Moodle turns
+    '' into finalgrade null, "no grade" (load_data.php#update_grade_item), which
+    grade_import_commit hands to update_final_grade, where only false means "do not change"
+    (lib.php's comment). Only a student without a row is left untouched by both."""
+    if missing == "zero":
+        return students
+    return [s for s in students if (r := results.get(s.id)) is not None and r.status != "missing"]
+
+
+def canvas_rows(results: dict[str, SubmissionResult], students: list[Student],
+                missing: Missing = "zero") -> list[CanvasRow]:  # fmt: skip
+    check_canvas_roster(students)
+    return [CanvasRow(student=s.name, id=s.value("canvas_id"), sis_user_id=s.value("sis_user_id"),
+                      sis_login_id=s.value("sis_login_id"), section=s.section, grade=_grade(results.get(s.id)))
+            for s in _rows_for(results, students, missing)]  # fmt: skip
+
+
 def write_canvas(results: dict[str, SubmissionResult], students: list[Student], chapter: Chapter,
-                 path: Path, assignment: str | None = None) -> None:  # fmt: skip
-    """The CSV Canvas' gradebook import reads: Student, ID, SIS User ID, SIS Login ID, Section,
-    then the assignment's column, whose points possible are in the "Points Possible" row (a
-    new assignment is created with them). Canvas finds each student by ID (the Canvas user id
-    in its download names), else by SIS User ID, SIS Login ID (optional roster columns
-    `sis_user_id`, `sis_login_id`), else by name. A header ending in "(NUMBER)" names an
-    existing Canvas assignment by its id."""
+                 path: Path, assignment: str | None = None, missing: Missing = "zero") -> None:  # fmt: skip
+    """The CSV Canvas' gradebook import reads. CANVAS_IMPORTER#row_has_student_headers? wants
+    "Student" then "ID"; update_column_count reads "SIS User ID", "SIS Login ID" after them and
+    header? wants "Section" last before the assignments; a row whose first cell holds "Points
+    Possible" sets a new assignment's points (process_pp). A header ending in "(NUMBER)" names
+    an existing Canvas assignment by its id (parse_assignments, Assignment.title_and_id)."""
     points = max((r.max_score for r in results.values()), default=0.0) or sum(c.points for c in chapter.checks)
+    rows = canvas_rows(results, students, missing)
     with open(path, "w", newline="", encoding="utf-8") as f:
         out = csv.writer(f)
         out.writerow(csv_row([*CANVAS_HEADER, assignment or default_assignment(chapter)]))
         out.writerow(csv_row([CANVAS_POINTS_ROW, "", "", "", "", f"{points:g}"]))
-        for s in students:
-            r = results.get(s.id)
-            out.writerow(csv_row([s.name or s.id, s.id, s.value("sis_user_id"), s.value("sis_login_id"), s.section,
-                                 f"{r.score:g}" if r else "0"]))  # fmt: skip
+        out.writerows(csv_row(row.cells()) for row in rows)
 
 
-def moodle_identifier(students: list[Student]) -> tuple[str, str]:
-    """(header, roster column) of the column Moodle matches users on: its import selects
-    "Email address" as useremail by itself, "ID number" as useridnumber; email where every
-    student has one."""
-    if students and all(s.email for s in students):
-        return "Email address", "email"
-    return "ID number", "id"
+def moodle_rows(results: dict[str, SubmissionResult], students: list[Student],
+                missing: Missing = "zero") -> tuple[str, list[MoodleRow]]:  # fmt: skip
+    """(the roster column used, the rows). Identifiers are written as the roster gives them,
+    case kept: check_user_exists looks them up with get_record('user', [field => value]), an
+    SQL equality that is case-sensitive on PostgreSQL (case-insensitive on MySQL's usual
+    collations), over every user of the site."""
+    column = moodle_column(students)
+    rows = [MoodleRow(identifier=s.value(column), grade=_grade(results.get(s.id)), name=s.name)
+            for s in _rows_for(results, students, missing)]  # fmt: skip
+    return column, rows
 
 
 def write_moodle(results: dict[str, SubmissionResult], students: list[Student], chapter: Chapter,
-                 path: Path, assignment: str | None = None) -> None:  # fmt: skip
-    """The CSV Moodle's grade import (Grades > Import > CSV file) maps by itself: an identifier
-    column it recognises by name, and the grade column named "Assignment: NAME (Real)" as its
-    own export writes it, which is mapped to the assignment activity called NAME."""
-    header, column = moodle_identifier(students)
-    grade = f"Assignment: {assignment or default_assignment(chapter)} (Real)"
+                 path: Path, assignment: str | None = None, missing: Missing = "zero") -> None:  # fmt: skip
+    """The CSV for Moodle's Grades > Import > CSV file. Its mapping page maps nothing by itself
+    (grade_import.feature sets "Map from", "Map to" and each grade column by hand), so the
+    headers are plain: the roster column's name (username, idnumber or email), the assignment's
+    name, "name"; the identifier comes first, where "Map from" starts."""
+    column, rows = moodle_rows(results, students, missing)
     with open(path, "w", newline="", encoding="utf-8") as f:
         out = csv.writer(f)
-        out.writerow(csv_row([header, "Full name", grade]))
-        for s in students:
-            r = results.get(s.id)
-            out.writerow(csv_row([s.value(column), s.name, f"{r.score:g}" if r else "0"]))
+        out.writerow(csv_row([column, assignment or default_assignment(chapter), "name"]))
+        out.writerows(csv_row(row.cells()) for row in rows)
+
+
+def check_lms_roster(formats: tuple[str, ...], students: list[Student]) -> None:
+    """Before grading: the roster has what each chosen LMS matches students on."""
+    if "canvas" in formats:
+        check_canvas_roster(students)
+    if "moodle" in formats:
+        moodle_column(students)
