@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict
 
 from conftest import ROOT
 from modes import MemoryCgroup, needed_paths, path_without_bwrap, reveal_script
+from wheels import INSTALL_ENV, offline_pip, wheelhouse
 
 SOLUTION = ROOT / "solutions/chapter1/fundamentals.py"
 HOSTILE = ROOT / "tests/data/hostile"
@@ -344,3 +345,63 @@ def test_gradescope_autograder_writes_results_when_the_grader_fails(autograders,
         doc = DocumentedResults.model_validate_json((root / "results/results.json").read_text())
         assert doc.score == 0 and "not your grade" in doc.output and "rerun" in doc.output, doc.output
         assert "Traceback" not in doc.output
+
+
+UBUNTU_2204_PYTHON = Path("/root/.pyenv/versions/3.10.13/bin/python3.10")  # what its python3 is
+
+
+@pytest.mark.skipif(os.environ.get(INSTALL_ENV) != "1",
+                    reason=f"installs TensorFlow in a fresh venv (minutes): set {INSTALL_ENV}=1")
+def test_gradescope_setup_builds_on_an_image_whose_python3_is_3_10_and_grades_in_768_mb(autograders, tmp_path) -> None:
+    """The whole setup.sh as Gradescope runs it, on a stand-in for its default image (Ubuntu
+    22.04: python3 is 3.10, python3.11 can be had from apt): it takes Python 3.11, installs the
+    lock (offline, from the wheel cache, every hash checked), checks the course; then
+    run_autograder grades with that venv in a 768 MB Docker-like container, as `grade` does."""
+    if MemoryCgroup.why_not() or not Path("/usr/bin/python3.11").is_file():
+        pytest.skip(f"needs /usr/bin/python3.11 and a memory cgroup: {MemoryCgroup.why_not()}")
+    image_root = Path(tempfile.mkdtemp(prefix="tfg-gradescope-image-"))  # jobs' uid reads the venv:
+    image_root.chmod(0o755)  # not under pytest's own folder, which only root may enter
+    try:
+        _build_and_grade(autograders["chapter1"], image_root, tmp_path)
+    finally:
+        shutil.rmtree(image_root, ignore_errors=True)
+
+
+def _build_and_grade(autograder: Path, image_root: Path, tmp_path: Path) -> None:
+    root = image_root / "autograder"
+    (root / "source").mkdir(parents=True)
+    with zipfile.ZipFile(autograder) as z:
+        z.extractall(root / "source")
+    image = tmp_path / "image-bin"
+    path_without_bwrap(image, os.environ["PATH"])
+    for name in ("python3", "python3.11", "python", "apt-get"):
+        (image / name).unlink(missing_ok=True)
+    if UBUNTU_2204_PYTHON.is_file():
+        (image / "python3").symlink_to(UBUNTU_2204_PYTHON)
+    (image / "python3.11").symlink_to("/usr/bin/python3.11")
+    (image / "apt-get").write_text(f"#!/bin/sh\necho \"$@\" >> {tmp_path}/apt-get.log\n")
+    (image / "apt-get").chmod(0o755)
+    env = {"PATH": str(image), "HOME": str(tmp_path), "LANG": "C.UTF-8", "TF_GRADER_AUTOGRADER_ROOT": str(root),
+           **offline_pip(wheelhouse())}  # fmt: skip
+    setup = subprocess.run(["bash", str(root / "source/setup.sh")], env=env, capture_output=True, text=True,
+                           timeout=1800)  # fmt: skip
+    assert setup.returncode == 0, setup.stdout[-2000:] + setup.stderr[-3000:]
+    assert "bubblewrap" in (tmp_path / "apt-get.log").read_text() and "ready" in setup.stdout
+    venv_python = root / "venv/bin/python"
+    version = subprocess.run([str(venv_python), "-c", "import sys, tensorflow; print(sys.version_info[:2], tensorflow.__version__)"],
+                             capture_output=True, text=True, timeout=300).stdout  # fmt: skip
+    assert version.startswith("(3, 11)") and "2.21.0" in version, version
+    with MemoryCgroup(GRADESCOPE_MB, "built") as cgroup:
+        doc, log = gradescope_run_built(root, SOLUTION, env, cgroup)
+    assert doc.score == graded_here(SOLUTION)["score"] > 0, log[-3000:]
+
+
+def gradescope_run_built(root: Path, submission: Path, env: dict[str, str], cgroup: MemoryCgroup) -> tuple[DocumentedResults, str]:
+    """run_autograder with the venv setup.sh built, root without CAP_SYS_ADMIN, in `cgroup`."""
+    (root / "submission").mkdir()
+    shutil.copy(submission, root / "submission" / submission.name)
+    prefix = [*cgroup.prefix(), "setpriv", "--bounding-set=-sys_admin", "--inh-caps=-sys_admin", "--"]
+    run = subprocess.run([*prefix, str(root / "source/run_autograder")], cwd=root, env=env, capture_output=True,
+                         text=True, timeout=600)  # fmt: skip
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-3000:]
+    return DocumentedResults.model_validate_json((root / "results/results.json").read_text()), run.stdout

@@ -25,6 +25,7 @@ from grader.session import Session
 from grader.submission import Submission
 
 from conftest import ROOT
+from wheels import INSTALL_ENV, offline_pip, wheelhouse
 
 
 def _small_course(root):
@@ -140,7 +141,6 @@ def test_a_stale_recording_names_the_command_to_run(tmp_path) -> None:
 # --- the student's release, installed and run as a student would ------------------------------
 
 STUDENT = "tfgrader-student"
-WHEELHOUSE = Path(os.environ.get("TF_GRADER_WHEELHOUSE", "/var/cache/tf-grader-wheels"))
 
 
 def test_the_release_is_the_students_package(release) -> None:
@@ -158,7 +158,7 @@ def test_the_release_is_the_students_package(release) -> None:
     assert json.loads((out / "exercises/chapter1/hidden.json").read_text()) == {"checks": 3, "points": 6.0}
 
 
-@pytest.mark.skipif(os.environ.get("TF_GRADER_INSTALL_TEST") != "1",
+@pytest.mark.skipif(os.environ.get(INSTALL_ENV) != "1",
                     reason="installs TensorFlow in a fresh venv (minutes): set TF_GRADER_INSTALL_TEST=1")
 def test_the_release_installs_and_grades_as_a_student_without_bubblewrap(release) -> None:
     """As a user who is not root, with no bwrap on PATH, from a wheel cache: ./setup, then
@@ -182,7 +182,7 @@ def test_the_release_installs_and_grades_as_a_student_without_bubblewrap(release
         subprocess.run(["chown", "-R", f"{uid}:{gid}", str(base)], check=True)
         base.chmod(0o755)
         env = {"PATH": str(bin_dir), "HOME": str(base / "home"), "PYTHON": "/usr/bin/python3", "LANG": "C.UTF-8",
-               "PIP_CONFIG_FILE": os.devnull, "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(_wheelhouse(out))}
+               **offline_pip(wheelhouse())}
 
         def as_student(*argv: str, cwd: Path) -> subprocess.CompletedProcess:
             return subprocess.run(["setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups", "--", *argv],
@@ -219,19 +219,3 @@ def test_the_release_installs_and_grades_as_a_student_without_bubblewrap(release
         assert 0 < theirs["score"] < theirs["max_score"]
     finally:
         shutil.rmtree(base, ignore_errors=True)
-
-
-def _wheelhouse(release_dir: Path) -> Path:
-    """Wheels of what the release installs, at this environment's versions, downloaded once."""
-    WHEELHOUSE.mkdir(parents=True, exist_ok=True)
-    pins = WHEELHOUSE / "constraints.txt"
-    frozen = subprocess.run([sys.executable, "-m", "pip", "freeze", "--exclude-editable"],
-                            capture_output=True, text=True, check=True).stdout
-    pins.write_text("\n".join(line for line in frozen.splitlines() if "==" in line and "tf-grader" not in line) + "\n")
-    download = subprocess.run([sys.executable, "-m", "pip", "download", "-q", "-d", str(WHEELHOUSE), "-c", str(pins),
-                               str(release_dir), "setuptools>=68", "wheel"], capture_output=True, text=True)
-    if download.returncode != 0:
-        pytest.skip(f"cannot fill the wheel cache {WHEELHOUSE}: {download.stderr.strip().splitlines()[-1:]}")
-    for built in WHEELHOUSE.glob("tf_grader-*"):  # the course itself is installed from its folder
-        built.unlink()
-    return WHEELHOUSE

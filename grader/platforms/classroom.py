@@ -46,16 +46,11 @@ from grader.submission import Submission, read_submission
 WORKFLOW_PATH = ".github/workflows/classroom.yml"
 PYTHON_VERSION = "3.11"
 STEP_TIMEOUT_MIN = 20
-LOCK_FILE = "requirements.lock"  # pinned, hashed dependencies at the course root, where present
-# The one place the workflow's install is written: the pinned lock when the repository has one
-# (then the course itself without its dependencies), else the course with what pyproject asks.
+LOCK_FILE = "requirements.lock"  # the pinned grading environment every release ships (.ci/lock)
+# The one place the workflow's install is written: the lock, then the course without dependencies.
 INSTALL = f"""\
-if [ -f {LOCK_FILE} ]; then
-  python -m pip install -q --require-hashes -r {LOCK_FILE}
-  python -m pip install -q --no-deps -e .
-else
-  python -m pip install -q -e .
-fi"""
+python -m pip install -q --require-hashes -r {LOCK_FILE}
+python -m pip install -q --no-deps -e ."""
 
 
 class ClassroomTest(BaseModel):
