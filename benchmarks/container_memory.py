@@ -2,15 +2,16 @@
 as the Gradescope autograder grades it (`grade gradescope`'s zip, run_autograder), in a memory
 cgroup of each size Gradescope offers, from the smallest up until it keeps full marks; prints
 the score and the cgroup's peak memory. With `--cpus 0.5`, each run is also held to that share
-of one CPU (a cgroup v1 CPU quota), as Gradescope's containers are. Root only (it makes the
-cgroups). Usage:
+of one CPU (a cgroup v1 CPU quota), as Gradescope's containers are; with `--cold`, the
+machine's file cache is dropped before each run, so that TensorFlow's libraries are read in, and
+charged, inside the container, as in a fresh one. Root only (it makes the cgroups). Usage:
 
-    .venv/bin/python benchmarks/container_memory.py [--cpus 0.5] [chapter1 chapter4 ...]
+    .venv/bin/python benchmarks/container_memory.py [--cpus 0.5] [--cold] [chapter1 chapter4 ...]
 
 Gradescope's sizes are those of its Autograder Settings ("0.5 CPU, 0.75GB RAM" ... "4.0 CPU,
-6.0GB RAM", docs/autograder_settings.png of github.com/gradescope/autograder_samples). The peak
-counts the pages the run itself brought in: TensorFlow's libraries, already in this machine's
-file cache, are not charged to it (in a fresh container they are, but the kernel can reclaim them).
+6.0GB RAM", docs/autograder_settings.png of github.com/gradescope/autograder_samples). Without
+`--cold` the peak counts only the pages the run itself brought in: TensorFlow's libraries,
+already in this machine's file cache, are not charged to it.
 """
 
 from __future__ import annotations
@@ -67,7 +68,8 @@ def cpu_quota(cpus: float | None, name: str):  # noqa: ANN201
                 time.sleep(0.1)
 
 
-def run_in(zip_path: Path, solution: Path, mb: int, name: str, cpus: float | None) -> tuple[float, float, int | None, float]:
+def run_in(zip_path: Path, solution: Path, mb: int, name: str, cpus: float | None,
+           cold: bool) -> tuple[float, float, int | None, float]:  # fmt: skip
     """(score, max score, peak MiB, seconds) of one run_autograder in a cgroup of `mb`."""
     root = Path(tempfile.mkdtemp(prefix="tfg-container-"))
     try:
@@ -78,6 +80,9 @@ def run_in(zip_path: Path, solution: Path, mb: int, name: str, cpus: float | Non
         env = {**os.environ, "TF_GRADER_AUTOGRADER_ROOT": str(root), "TF_GRADER_PYTHON": sys.executable}
         env.pop("PYTHONPATH", None)
         with MemoryCgroup(mb, name) as cgroup, cpu_quota(cpus, name) as quota:
+            if cold:
+                os.sync()
+                Path("/proc/sys/vm/drop_caches").write_text("3")
             started = time.monotonic()
             subprocess.run([*quota, *cgroup.prefix(), str(root / "source/run_autograder")], cwd=root, env=env,
                            capture_output=True, timeout=1800)  # fmt: skip
@@ -93,6 +98,7 @@ def run_in(zip_path: Path, solution: Path, mb: int, name: str, cpus: float | Non
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cpus", type=float, help="share of one CPU each run gets (Gradescope's default: 0.5)")
+    parser.add_argument("--cold", action="store_true", help="drop the file cache before each run")
     parser.add_argument("chapters", nargs="*")
     args = parser.parse_args()
     if why := MemoryCgroup.why_not():
@@ -110,7 +116,7 @@ def main() -> None:
                 for p in reference:
                     shutil.copy(p, only)
                 for mb in SIZES_MB:
-                    score, full, peak, seconds = run_in(zip_path, Path(only), mb, chapter, args.cpus)
+                    score, full, peak, seconds = run_in(zip_path, Path(only), mb, chapter, args.cpus, args.cold)
                     print(f"{chapter:10} {mb:>7}MB {score:>5g}/{full:<5g} {peak or 0:>8} {seconds:>7.0f}", flush=True)
                     if score == full:
                         break

@@ -7,10 +7,13 @@ of the submission is lost. With its limit fitted to what the cgroup has left, a 
 for too much meets its own address-space limit first (a MemoryError in one check) or the
 worker's watch (the job alone is stopped).
 
-Read the way container runtimes report it: usage less the inactive file cache, which the
-kernel reclaims before it kills (docker stats' "working set"), for cgroup v2
-(memory.max, memory.current) and v1 (memory.limit_in_bytes, memory.usage_in_bytes), at every
-level from this process's cgroup up to the root: a parent's limit binds too.
+Usage counts the file cache, which the kernel reclaims before it kills: in a fresh container
+that is mostly TensorFlow's libraries (a gigabyte), read in once and charged to the container.
+So what counts as used is the usage less that cache, but for tmpfs and shared memory (shmem:
+files in memory, which cannot be dropped, the sandbox's /tmp among them). For cgroup v2
+(memory.max, memory.current; memory.stat's file, shmem) and v1 (memory.limit_in_bytes,
+memory.usage_in_bytes; total_cache, total_shmem), at every level from this process's cgroup up
+to the root: a parent's limit binds too.
 """
 
 from __future__ import annotations
@@ -29,11 +32,11 @@ def room_bytes(root: Path = ROOT, proc_cgroup: Path = Path("/proc/self/cgroup"))
     return max(min(rooms) - RESERVE, 0) if rooms else None
 
 
-V2 = ("memory.max", "memory.current", "inactive_file")
-V1 = ("memory.limit_in_bytes", "memory.usage_in_bytes", "total_inactive_file")
+V2 = ("memory.max", "memory.current", "file", "shmem")
+V1 = ("memory.limit_in_bytes", "memory.usage_in_bytes", "total_cache", "total_shmem")
 
 
-def _levels(root: Path, proc_cgroup: Path) -> list[tuple[Path, tuple[str, str, str]]]:
+def _levels(root: Path, proc_cgroup: Path) -> list[tuple[Path, tuple[str, str, str, str]]]:
     """Each cgroup folder from this process's own up to the hierarchy's root, with the names of
     its files. Inside a container's cgroup namespace the path reads "/" and the mount's root is
     the container's own cgroup; a path that is not there (another namespace's) counts from the
@@ -62,8 +65,8 @@ def _levels(root: Path, proc_cgroup: Path) -> list[tuple[Path, tuple[str, str, s
     return levels
 
 
-def _room(folder: Path, names: tuple[str, str, str]) -> int | None:
-    limit_file, usage_file, inactive = names
+def _room(folder: Path, names: tuple[str, str, str, str]) -> int | None:
+    limit_file, usage_file, cache, shmem = names
     try:
         limit = (folder / limit_file).read_text().strip()
         usage = int((folder / usage_file).read_text())
@@ -72,7 +75,7 @@ def _room(folder: Path, names: tuple[str, str, str]) -> int | None:
         return None
     if limit == "max" or int(limit) >= V1_UNLIMITED:
         return None
-    return int(limit) - usage + int(stat.get(inactive, 0))
+    return int(limit) - usage + int(stat.get(cache, 0)) - int(stat.get(shmem, 0))
 
 
 def fitted_mb(asked_mb: int, share: int = 1) -> int:
