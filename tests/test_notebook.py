@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 import subprocess
 import sys
@@ -129,6 +130,33 @@ def test_the_reference_solution_as_a_notebook_scores_full_marks(tmp_path, sessio
     result = session.grade(chapter, read_submission(tmp_path / "mine.ipynb", chapter.module_file))
     assert result.status == "completed", result.messages
     assert result.score == result.max_score > 0, [c.feedback for c in result.checks if c.score < c.points]
+
+
+def test_a_notebook_scores_full_marks_where_ipython_is_not_installed(tmp_path) -> None:
+    """Gradescope and a lean install have no IPython: a correct notebook with shell, magic and
+    help lines (and IPython's calls written out) is read as Jupyter reads it, and scores full marks."""
+    shadow = tmp_path / "no-ipython"
+    (shadow / "IPython").mkdir(parents=True)
+    (shadow / "IPython/__init__.py").write_text("raise ImportError('IPython is not installed here')\n")
+    notebook = exercise_notebook(SOLUTION)
+    notebook.cells[1:1] = [v4.new_code_cell(
+        "!pip install -q numpy\n%matplotlib inline\nimport numpy as np\nnp.tanh?\n??np.exp\nfiles = !ls\n"
+        "%pip install \\\n    -q numpy\nget_ipython().run_line_magic('load_ext', 'autoreload')")]
+    notebook.cells += [v4.new_code_cell("def twice(x):\n    %time y = 2 * x\n    !echo {x}\n    return 2 * x\n"
+                                        "print(twice(dense_params(3, 4)))"),
+                       v4.new_code_cell("%%timeit\ndense_params(3, 4)")]
+    path = tmp_path / "mine.ipynb"
+    write_notebook(notebook, path)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(shadow), str(ROOT)])}
+    python = [sys.executable, "-c", "import IPython"]
+    assert "IPython is not installed here" in subprocess.run(python, env=env, capture_output=True, text=True).stderr
+    run = subprocess.run([sys.executable, "-m", "grader.cli", "chapter1", "--submission", str(path), "--json"],
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-2000:]
+    graded = json.loads(run.stdout)
+    assert graded["status"] == "completed", graded["messages"]
+    assert graded["score"] == graded["max_score"] > 0, [c["feedback"] for c in graded["checks"] if c["score"] < c["points"]]
+    assert "32" in graded["output_tail"]  # twice() ran: dense_params(3, 4) is 16
 
 
 def test_feedback_names_the_cell_of_the_failing_function(tmp_path, session, course) -> None:
