@@ -22,6 +22,7 @@ Python versions.
 from __future__ import annotations
 
 import ast
+import functools
 import re
 import textwrap
 from dataclasses import dataclass
@@ -36,8 +37,8 @@ _TOKEN = re.compile(
     | (?P<op>\*\*=|//=|>>=|<<=|\.\.\.|->|[-+*/%@&|^=<>!:]=|\*\*|//|>>|<<|.)""",
     re.VERBOSE,
 )
-_CLASSIC_PROMPT, _CLASSIC_FIRST = re.compile(r"^(>>>|\.\.\.)( |$)"), re.compile(r"^>>>( |$)")
-_IPYTHON_PROMPT = re.compile(r"^(In \[\d+\]: |\s*\.{3,}: ?)")
+_CLASSIC_PROMPT, _CLASSIC_FIRST = re.compile(r"^\s*(>>>|\.\.\.)[ \t]?"), re.compile(r"^\s*>>>")
+_IPYTHON_PROMPT = re.compile(r"^(((\[nav\]|\[ins\])? )?In \[\d+\]: |\s*\.{3,}: ?)")
 
 
 @dataclass(frozen=True)
@@ -69,12 +70,16 @@ def python_lines(source: str) -> list[str]:
 
 
 def _cleaned(lines: list[str]) -> list[str]:
-    """IPython's cleanup of a cell: common indentation removed, then pasted prompts."""
+    """IPython's cleanup of a cell: common indentation removed, then pasted prompts: `>>> ` and
+    `... ` where a line starts with `>>>` (then dedented), `In [1]: ` and `   ...: ` where the
+    cell's first or second line starts with one. (IPython keeps a `>>>` inside a docstring-like
+    string; this reader strips it there too.)"""
     lines = textwrap.dedent("\n".join(lines)).split("\n") if lines else []
-    body = [line for line in lines if line.strip()]
-    for prompt, first in ((_CLASSIC_PROMPT, _CLASSIC_FIRST), (_IPYTHON_PROMPT, _IPYTHON_PROMPT)):
-        if body and (first.match(body[0]) or (len(body) > 1 and prompt.match(body[1]))):
-            lines = [prompt.sub("", line, count=1) for line in lines]
+    if any(_CLASSIC_FIRST.match(line) for line in lines):
+        lines = textwrap.dedent("\n".join(_CLASSIC_PROMPT.sub("", line, count=1) for line in lines)).split("\n")
+    start = next((i for i, line in enumerate(lines) if line.strip()), len(lines))
+    if any(_IPYTHON_PROMPT.match(line) for line in lines[start : start + 2]):
+        lines = [_IPYTHON_PROMPT.sub("", line, count=1) for line in lines]
     return lines
 
 
@@ -109,10 +114,7 @@ def logical_line(lines: list[str], row: int) -> tuple[list[Token], int]:
                 if kind == "name" and text[0].isdigit():
                     kind = "number"
                 tokens.append(Token(kind, text, row, col))
-                if kind == "op" and text in "([{":
-                    depth += 1
-                elif kind == "op" and text in ")]}":
-                    depth = max(depth - 1, 0)
+                depth = _step(depth, tokens[-1])
             col = match.end()
         if (continued or depth > 0) and row + 1 < len(lines):
             row, col = row + 1, 0
@@ -143,9 +145,9 @@ def _replace_escape(lines: list[str], tokens: list[Token], row: int, end: int) -
     an escape that starts it, then an assignment of one); the last row it took."""
     if not tokens:
         return end
-    first = tokens[0]
-    if len(tokens) > 1 and tokens[-1].text == "?" and tokens[-1].kind == "op":
-        last = tokens[-1].row
+    first, last = tokens[0], tokens[-1].row
+    # help: a line ending in ?, or a bracket left open to the cell's end with ? on its last line
+    if len(tokens) > 1 and tokens[-1].text == "?" and tokens[-1].kind == "op" and (last == end or _closed(tokens)):
         content = "\n".join(lines[first.row : last + 1])[first.col :] + "\n"
         if _HELP_END.search(content):
             return _put(lines, first.row, first.col, last, "pass")
@@ -161,6 +163,19 @@ def _replace_escape(lines: list[str], tokens: list[Token], row: int, end: int) -
     return end
 
 
+def _step(depth: int, token: Token) -> int:
+    """Brackets open after `token`, `depth` before it (a stray closer closes nothing, as in IPython)."""
+    if token.kind == "op" and token.text in ("(", "[", "{"):
+        return depth + 1
+    if token.kind == "op" and token.text in (")", "]", "}"):
+        return max(depth - 1, 0)
+    return depth
+
+
+def _closed(tokens: list[Token]) -> bool:
+    return functools.reduce(_step, tokens, 0) == 0
+
+
 def _assigned_escape(lines: list[str], tokens: list[Token]) -> Token | None:
     """The `%` or `!` of `x = %magic ...` or `x = !cmd`: what follows the first `=` outside
     brackets (IPython's MagicAssign and SystemAssign)."""
@@ -173,10 +188,7 @@ def _assigned_escape(lines: list[str], tokens: list[Token]) -> Token | None:
             if after and after[0].text == "!" and not lines[token.row].strip().startswith("="):
                 return after[0]
             return None
-        if token.kind == "op" and token.text in "([{":
-            depth += 1
-        elif token.kind == "op" and token.text in ")]}":
-            depth = max(depth - 1, 0)
+        depth = _step(depth, token)
     return None
 
 

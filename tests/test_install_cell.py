@@ -23,8 +23,8 @@ import nbformat
 import pytest
 from nbformat import v4
 
+from grader.install_cell import SETUP_MARK
 from grader.release import write_release
-from grader.notebook import SETUP_MARK
 
 from test_release import _small_course
 

@@ -6,6 +6,7 @@ statements as IPython's TransformerManager's output, where each statement IPytho
 from __future__ import annotations
 
 import ast
+import random
 import subprocess
 import sys
 import warnings
@@ -71,6 +72,10 @@ CORPUS = [
     "with open('f') as fh:\n    data = !cat f\n    %store data",
     "%time x = 1\nprint(x)",
     "def g():\n    '''A docstring?'''\n    return '%d' % 3",
+    "q = [\nnp.tanh?",  # a bracket open to the end, ? on the last line: help
+    ">>> def f():\n...     return 1\n>>> f()",
+    "x = 1\n>>> y = 2",
+    "[ins] In [2]: x = 1\n   ...: y = 2",
 ]
 INVALID = [  # not Python for IPython either: the reader leaves them a syntax error too
     "print('a'); !echo no",
@@ -78,6 +83,7 @@ INVALID = [  # not Python for IPython either: the reader leaves them a syntax er
     "x?  # what is x",
     "print(x)?",
     "x = y = %time f()",
+    "q = [\nnp.tanh?\n   ",  # a bracket open to the end, ? not on the last line: not help
 ]
 
 
@@ -132,6 +138,40 @@ def test_what_ipython_cannot_read_stays_a_syntax_error(cell: str) -> None:
         compile(_transformed(cell), "<ipython>", "exec")
     with pytest.raises(SyntaxError):
         compile("\n".join(python_lines(cell)), "<grader>", "exec")
+
+
+# lines that cells are made of, for cells no one thought of: Python and IPython mixed at random
+PIECES = ["x = 1", "!ls", "  !ls -la \\", "    -h", "%time f()", "y = %time f()", "z = !echo hi", "np.tanh?", "??np.exp",
+          "if x:", "    %matplotlib inline", "    y = 2", "def f():", "    return 3", "s = '''", "!inside", "'''",
+          "a = (1,", "  % 2)", "get_ipython().system('ls')", "w = get_ipython().getoutput('x')", "# comment ?",
+          "print('?')", "/print 1", "x? ", "x != 3", "k %= 2", "for i in range(2):", "    !echo {i}", "    np.exp??",
+          "q = [", "]", "t = \"don't\"", "!echo don't", "x = \\", "    %sx ls", "", "   ", "In [3]: z = 1",
+          "   ...: w = 2", ",print a b", ";print a b", "%%time", "%%timeit?", "a[0] = !ls", "b: int = %time g()",
+          "x = 5 if y else z?", "f(a=%x)", "{1: 2}?", "x = \"unterminated", "  ?", "%", "!", "x = %", "x = % 3",
+          "u = r\"\\\"\"", "f\"{x!r}\"", "@dec", "class C:", "    pass?", "x.y[0]?", "x.y[a]?"]
+
+
+def test_random_cells_read_as_ipython_reads_them() -> None:
+    """Valid or not, each cell is read as IPython reads it."""
+    rng = random.Random(21)
+    for _ in range(4000):
+        cell = "\n".join(rng.choice(PIECES) for _ in range(rng.randint(1, 6)))
+        ours = python_lines(cell)
+        assert len(ours) == len(code_lines(cell)), cell
+        try:
+            theirs = _dump_or_none(_transformed(cell), _IPythonCalls())
+        except SyntaxError:  # IPython's tokenizer gave up (an IndentationError): not Python either
+            theirs = None
+        assert _dump_or_none("\n".join(ours)) == theirs, cell
+
+
+def _dump_or_none(source: str, transformer: ast.NodeTransformer | None = None) -> str | None:
+    """The statements of `source` (neutralised by `transformer`), None where it is no Python."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    return ast.dump(transformer.visit(tree) if transformer else tree)
 
 
 def test_lines_keep_their_numbers_and_python_is_untouched() -> None:

@@ -16,7 +16,8 @@ from nbformat import v4
 
 from grader.errors import BadInput
 from grader.feedback import points
-from grader.notebook import SETUP_MARK, SKIP_TAG, exercise_notebook, notebook_code, write_notebook
+from grader.install_cell import SETUP_MARK
+from grader.notebook import SKIP_TAG, exercise_notebook, notebook_code, write_notebook
 from grader.submission import read_submission
 
 from conftest import ROOT
@@ -89,7 +90,8 @@ def test_a_cell_that_checks_keeps_its_definitions(tmp_path, session, course) -> 
 def test_the_setup_cell_is_never_graded() -> None:
     """Tagged or not (Colab grades the kernel's history, which has no tags): it downloads and
     installs, which the sandbox must never run."""
-    from grader.notebook import joined, setup_cell
+    from grader.install_cell import setup_cell
+    from grader.notebook import joined
 
     cell = setup_cell("https://example.edu/course.zip")
     compile(cell, "setup", "exec")
