@@ -43,21 +43,25 @@ def _grader_found():
 def _fetch_course(url, folder):
     import pathlib, shutil, subprocess, tempfile, urllib.request, zipfile
 
-    scratch = pathlib.Path(tempfile.mkdtemp(prefix="tf-course-")) / "course"
-    if url.split("?")[0].split("#")[0].endswith(".zip"):
-        urllib.request.urlretrieve(url, f"{{scratch}}.zip")
-        with zipfile.ZipFile(f"{{scratch}}.zip") as archive:
-            archive.extractall(scratch)
-        inside = list(scratch.iterdir())
-        scratch = inside[0] if len(inside) == 1 and inside[0].is_dir() else scratch  # GitHub's zips: one folder
-    else:
-        git = subprocess.run(["git", "clone", "-q", "--depth", "1", url.removeprefix("git+"), str(scratch)],
-                             capture_output=True, text=True)
-        if git.returncode != 0:
-            raise RuntimeError((git.stderr.strip().splitlines() or ["git clone failed"])[0])
-    if not (scratch / "exercises").is_dir():
-        raise ValueError(f"{{url}} holds no course (no exercises/ folder)")
-    shutil.move(str(scratch), str(folder))
+    scratch = pathlib.Path(tempfile.mkdtemp(prefix="tf-course-"))
+    try:
+        course = scratch / "course"
+        if url.split("?")[0].split("#")[0].endswith(".zip"):
+            urllib.request.urlretrieve(url, scratch / "course.zip")
+            with zipfile.ZipFile(scratch / "course.zip") as archive:
+                archive.extractall(course)
+            inside = list(course.iterdir())
+            course = inside[0] if len(inside) == 1 and inside[0].is_dir() else course  # GitHub's zips: one folder
+        else:
+            git = subprocess.run(["git", "clone", "-q", "--depth", "1", url.removeprefix("git+"), str(course)],
+                                 capture_output=True, text=True)
+            if git.returncode != 0:
+                raise RuntimeError((git.stderr.strip().splitlines() or ["git clone failed"])[0])
+        if not (course / "exercises").is_dir():
+            raise ValueError("it holds no course (no exercises/ folder)")
+        shutil.move(str(course), str(folder))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _install_grader(course):
@@ -80,7 +84,8 @@ def _grader_ready(url, folder):
     if _grader_found():
         return None
     here, folder = pathlib.Path.cwd().resolve(), pathlib.Path(folder).expanduser()
-    found = [p for p in [here, *here.parents, folder] if (p / "exercises").is_dir() and (p / "pyproject.toml").is_file()]
+    places = [here, *here.parents, folder]
+    found = [p for p in places if (p / "exercises").is_dir() and (p / "pyproject.toml").is_file()]
     if not found and folder.exists():
         return f"{{folder}} is not the course: remove it, or set COURSE_DIR to another folder"
     if not found and not url:

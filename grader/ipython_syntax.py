@@ -27,7 +27,7 @@ import re
 import textwrap
 from dataclasses import dataclass
 
-ESCAPES = frozenset("!?%,;/")  # a logical line starting with one of these is IPython's
+_ESCAPES = frozenset("!?%,;/")  # a logical line starting with one of these is IPython's
 # IPython's `_help_end_re`: what may stand before a trailing ? or ??
 _HELP_END = re.compile(r"(%{0,2}(?!\d)[\w*]+(\.(?!\d)[\w*]+|\[-?[0-9]+\])*)(\?\??)$")
 _TOKEN = re.compile(
@@ -64,7 +64,7 @@ def python_lines(source: str) -> list[str]:
         return ["" if i != first else "pass" for i in range(len(lines))]  # a cell magic
     row = 0
     while row < len(lines):
-        tokens, end = logical_line(lines, row)
+        tokens, end = _logical_line(lines, row)
         row = _replace_escape(lines, tokens, row, end) + 1
     return _without_ipython_calls(lines)
 
@@ -83,7 +83,7 @@ def _cleaned(lines: list[str]) -> list[str]:
     return lines
 
 
-def logical_line(lines: list[str], row: int) -> tuple[list[Token], int]:
+def _logical_line(lines: list[str], row: int) -> tuple[list[Token], int]:
     """The tokens of the logical line that starts at physical line `row`, and its last row: it
     goes on while a bracket is open, a string is, or a line ends in `\\`."""
     tokens: list[Token] = []
@@ -151,7 +151,7 @@ def _replace_escape(lines: list[str], tokens: list[Token], row: int, end: int) -
         content = "\n".join(lines[first.row : last + 1])[first.col :] + "\n"
         if _HELP_END.search(content):
             return _put(lines, first.row, first.col, last, "pass")
-    if first.kind == "op" and first.text in ESCAPES:
+    if first.kind == "op" and first.text in _ESCAPES:
         stop = _continued_end(lines, first.row)
         call = _call(first.text, " ".join(_continued_parts(lines, first.row, first.col, stop))[1:])
         if call is None:  # `/` without a name: IPython leaves the line, a syntax error

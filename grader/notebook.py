@@ -3,9 +3,10 @@
 Reading: the code cells in order, joined into one module. What is IPython's, not Python
 (`%matplotlib inline`, `!pip install ...`, `np.tanh?`, cell magics: see ipython_syntax, which
 reads it the same with or without IPython installed) is not run, and neither is any cell tagged
-`skip-grading` (in Jupyter: View > Cell Toolbar > Tags). Each line of the module remembers where it came from, so feedback can say
-"code cell 3, line 5": code cells are counted from the top of the notebook, from 1, whether or
-not they were run (execution counts change with every run, positions do not).
+`skip-grading` (in Jupyter: View > Cell Toolbar > Tags) nor the setup cell. Each line of the
+module remembers where it came from, so feedback can say "code cell 3, line 5": code cells are
+counted from the top of the notebook, from 1, whether or not they were run (execution counts
+change with every run, positions do not).
 
 Writing: `exercise_notebook` turns a chapter's `.py` stub into a notebook (the module docstring
 and each function's docstring as markdown, the stubs as code cells), so the `.py` stub stays
@@ -105,8 +106,8 @@ def notebook_code(path: Path) -> NotebookCode:
 
 def joined(cells: list[tuple[str, list[str]]]) -> NotebookCode:
     """Code cells, given as (source, tags), joined into one module: cells tagged skip-grading
-    and the setup cell are left out, and so are the statements that check the notebook (see `without_checks`);
-    IPython's own lines become plain Python (see `python_lines`)."""
+    and the setup cell are left out, and so are the statements that check the notebook (see
+    `without_checks`); IPython's own lines become plain Python (see `python_lines`)."""
     out: list[str] = []
     where: list[Location] = []
     for number, (source, tags) in enumerate(cells, start=1):

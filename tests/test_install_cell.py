@@ -130,3 +130,23 @@ def test_a_release_refuses_an_install_url_it_cannot_use(tmp_path) -> None:
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 2 and run.stderr.startswith("Error: --install-from 'ftp://example.edu/course.zip'")
     assert len(run.stderr.strip().splitlines()) == 1 and not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("published,said", [
+    ("nowhere/course.zip", "could not download the course from file://{tmp}/nowhere/course.zip: <urlopen error"),
+    ("nowhere/course.git", "could not download the course from file://{tmp}/nowhere/course.git: fatal:"),
+    ("empty.zip", "could not download the course from file://{tmp}/empty.zip: it holds no course (no exercises/"),
+])  # fmt: skip
+def test_the_first_cell_says_in_one_line_why_the_grader_is_not_ready(published, said, tmp_path) -> None:
+    from grader.install_cell import setup_cell
+
+    with zipfile.ZipFile(tmp_path / "empty.zip", "w") as archive:
+        archive.writestr("notes/readme.txt", "no course here")
+    (tmp_path / "home").mkdir()
+    cell = setup_cell((tmp_path / published).as_uri())
+    run = subprocess.run([sys.executable, "-c", "import sys; sys.modules['grader'] = None  # not installed\n" + cell],
+                         cwd=tmp_path, env={**os.environ, "HOME": str(tmp_path / "home")},
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0 and run.stdout.startswith(said.format(tmp=tmp_path)), run.stdout + run.stderr
+    assert len(run.stdout.strip().splitlines()) == 1 and not run.stderr
+    assert not (tmp_path / "home/tf-course").exists()
