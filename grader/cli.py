@@ -16,17 +16,18 @@ from grader.batch import find_entries, run_batch
 from grader.export import FORMATS, HIDDEN_FEEDBACK, export, need_roster
 from grader.gradebook import Gradebook
 from grader.judges import reference_problem
-from grader.locate import Work, only, task_checks, work_to_grade
+from grader.locate import Work, only, work_to_grade
 from grader.models import SubmissionResult
 from grader.sandbox.devices import DEVICES
 from grader.render import Progress, batch_table, shown_name, submission_text
-from grader.notebook import exercise_notebook, write_notebook
+from grader.notebook import write_notebook
 from grader.platforms.classroom import WORKFLOW_PATH, grade_work
 from grader.platforms.classroom import report as classroom_report, workflow as classroom_workflow
 from grader.platforms.gradescope import AutograderConfig, Visibility, write_autograder
 from grader.platforms.lms import MISSING, Missing, match_roster, read_roster, with_roster, write_strays
 from grader.recorded import make_recording, write_recording
 from grader.release import hidden_worth, write_release
+from grader.student_copy import chapter_notebook
 from grader.session import Session
 from grader.submission import read_submission
 from grader.terminal import echo_check, spinner, watching
@@ -81,6 +82,12 @@ weaker_option = click.option(
     help="Grade even where the sandbox cannot keep every promise (no bubblewrap and no Landlock, "
     "say): without it, a machine that lacks them is refused, naming what it lacks. Each result "
     "lists what was not kept.",
+)  # fmt: skip
+install_from_option = click.option(
+    "--install-from", metavar="URL", default="",
+    help="Where students download the course (a .zip's URL, or a git repository's): the notebooks' "
+    "first cell downloads it from there and installs the grader where the course is not yet "
+    "(Colab, a JupyterHub).",
 )  # fmt: skip
 seed_option = click.option(
     "--seed", type=int, default=DEFAULT_SEED, show_default=True,
@@ -357,9 +364,10 @@ def validate_cmd(chapters: tuple[str, ...], as_json: bool, jobs: int, seed: int,
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to write the notebook. Default: ./MODULE.ipynb (e.g. fundamentals.ipynb).")
 @click.option("--force", is_flag=True, help="Overwrite the output file if it exists.")
+@install_from_option
 @course_option
 @_one_line_errors
-def notebook_cmd(chapter: str, output: Path | None, force: bool, course: Path | None) -> None:
+def notebook_cmd(chapter: str, output: Path | None, force: bool, install_from: str, course: Path | None) -> None:
     """Write the chapter's exercise as a Jupyter notebook: the task text in markdown, the stubs
     in code cells, made from exercises/CHAPTER/MODULE.py, and a check cell after each task
     (`notebook_check("CHAPTER")` grades the notebook from inside it). `grade CHAPTER` grades it
@@ -368,10 +376,7 @@ def notebook_cmd(chapter: str, output: Path | None, force: bool, course: Path | 
     output = output or Path(f"{chap.spec.module}.ipynb")
     if output.exists() and not force:
         raise GraderError(f"{output} exists; pass --force to overwrite it")
-    stub = (chap.exercise_dir / chap.module_file).read_text(encoding="utf-8")
-    notebook = exercise_notebook(stub, title=f"{chap.name} · {chap.spec.title}", chapter=chap.name,
-                                 task_checks=task_checks(chap))  # fmt: skip
-    write_notebook(notebook, output)
+    write_notebook(chapter_notebook(chap, install_from), output)
     click.echo(f"wrote {output}")
 
 
@@ -462,16 +467,18 @@ def classroom_cmd(chapter: str, allow_weaker_sandbox: bool, course: Path | None)
 @click.option("--classroom", "classroom", metavar="CHAPTER", multiple=True,
               help="Also write .github/workflows/classroom.yml, which grades CHAPTER on every push "
               "and reports the points to GitHub Classroom (repeat for several chapters).")
+@install_from_option
 @course_option
 @_one_line_errors
-def release_cmd(out: Path, classroom: tuple[str, ...], course: Path | None) -> None:
+def release_cmd(out: Path, classroom: tuple[str, ...], install_from: str, course: Path | None) -> None:
     """Write the course as students receive it into OUT (absent or empty): exercises/ with the
-    public checks and their recorded observations, the engine, README; no solutions/, no hidden
-    checks. Stops if a recording is stale or a file would contain solution text."""
+    public checks and their recorded observations, each chapter's notebook, the engine, README;
+    no solutions/, no hidden checks. Stops if a recording is stale or a file would contain
+    solution text."""
     the_course = _course(course)
     chosen = [the_course.chapter(name) for name in classroom]
     extra = {WORKFLOW_PATH: classroom_workflow(chosen)} if chosen else None
-    written = write_release(the_course, out, extra)
+    written = write_release(the_course, out, extra, install_from=install_from)
     click.echo(f"wrote {len(written)} files to {out}")
 
 

@@ -1,11 +1,12 @@
 """Jupyter notebooks: reading a submission's code out of one, and writing an exercise as one.
 
-Reading: the code cells in order, joined into one module. Lines that are IPython, not Python
-(`%matplotlib inline`, `!pip install ...`) are skipped, not run, and so are cell magics (a cell
-whose first line starts with `%%`) and any cell tagged `skip-grading` (in Jupyter: View > Cell
-Toolbar > Tags). Each line of the module remembers where it came from, so feedback can say
-"code cell 3, line 5": code cells are counted from the top of the notebook, from 1, whether or
-not they were run (execution counts change with every run, positions do not).
+Reading: the code cells in order, joined into one module. What is IPython's, not Python
+(`%matplotlib inline`, `!pip install ...`, `np.tanh?`, cell magics: see ipython_syntax, which
+reads it the same with or without IPython installed) is not run, and neither is any cell tagged
+`skip-grading` (in Jupyter: View > Cell Toolbar > Tags) nor the setup cell. Each line of the
+module remembers where it came from, so feedback can say "code cell 3, line 5": code cells are
+counted from the top of the notebook, from 1, whether or not they were run (execution counts
+change with every run, positions do not).
 
 Writing: `exercise_notebook` turns a chapter's `.py` stub into a notebook (the module docstring
 and each function's docstring as markdown, the stubs as code cells), so the `.py` stub stays
@@ -26,6 +27,8 @@ import nbformat
 from nbformat import v4
 
 from grader.errors import BadInput
+from grader.install_cell import SETUP_MARK, setup_cell
+from grader.ipython_syntax import python_lines
 
 SKIP_TAG = "skip-grading"
 NBFORMAT_MAJOR = 4
@@ -42,44 +45,6 @@ class NotebookCode:
 
 _CHECKS = re.compile(r"\bnotebook_check\s*\(")
 CHECK_NAME = "notebook_check"
-# IPython's own syntax, where IPython is not installed to read it: a magic or shell line, an
-# assignment of one (`files = !ls`), a help request (`keras.layers.Dense?`, `?np.tanh`)
-_IPYTHON_LINE = re.compile(r"^\s*([%!]|[\w.,\s\[\]]+=\s*[%!]|\?+[\w.]+\s*$|[\w.\[\]()'\"]+\?\??\s*$)")
-# the value of IPython syntax assigned: as written (`files = !ls`) or as IPython transformed it
-_ASSIGNED = re.compile(r"^(\s*)([\w.,\s\[\]]+?)\s*=\s*(?:get_ipython\(\)|[%!])")
-
-
-def python_lines(source: str) -> list[str]:
-    """A cell's lines as plain Python, one for one: IPython's own syntax (magics, shell lines,
-    `name?`) becomes `pass`, or `name = None` where its value is assigned, at its indentation,
-    so that lines keep their numbers and blocks their bodies. Read with IPython's own
-    transformer where IPython is installed (Jupyter's reading: a `%` that continues an
-    expression is Python's), else by line."""
-    lines = code_lines(source)
-    try:
-        from IPython.core.inputtransformer2 import TransformerManager
-
-        with warnings.catch_warnings():  # e.g. on a U+2028 in a string, which it splits at
-            warnings.simplefilter("ignore")
-            python = code_lines(TransformerManager().transform_cell(source))
-    except Exception:  # no IPython here, or a cell it cannot read
-        python = [_neutral(line) if _IPYTHON_LINE.match(line) else line for line in lines]
-    if len(python) != len(lines):  # a transform that joined lines: keep the cell as written
-        return lines
-    return [line if new == line else _neutral(new) for line, new in zip(lines, python)]
-
-
-def code_lines(source: str) -> list[str]:
-    """Lines as Python reads them: split at \\n, \\r\\n and \\r only (str.splitlines also splits at
-    U+2028 and others, which may sit inside a string literal)."""
-    lines = re.split(r"\r\n?|\n", source)
-    return lines[:-1] if lines and lines[-1] == "" else lines
-
-
-def _neutral(line: str) -> str:
-    indent = line[: len(line) - len(line.lstrip())]
-    assigned = _ASSIGNED.match(line)
-    return f"{indent}{assigned.group(2)} = None" if assigned else f"{indent}pass"
 
 
 def without_checks(lines: list[str]) -> list[str] | None:
@@ -141,12 +106,12 @@ def notebook_code(path: Path) -> NotebookCode:
 
 def joined(cells: list[tuple[str, list[str]]]) -> NotebookCode:
     """Code cells, given as (source, tags), joined into one module: cells tagged skip-grading
-    and cell magics are left out, and so are the statements that check the notebook (see
+    and the setup cell are left out, and so are the statements that check the notebook (see
     `without_checks`); IPython's own lines become plain Python (see `python_lines`)."""
     out: list[str] = []
     where: list[Location] = []
     for number, (source, tags) in enumerate(cells, start=1):
-        if SKIP_TAG in tags or source.lstrip().startswith("%%"):
+        if SKIP_TAG in tags or source.startswith(SETUP_MARK):
             continue
         lines = without_checks(python_lines(source))
         if lines is None:
@@ -199,27 +164,18 @@ def definitions(source: str, lines: tuple[Location, ...]) -> dict[str, list[int]
 # --- writing an exercise as a notebook -----------------------------------------------------------
 
 
-SETUP_CELL = """\
-# Run this cell first: it checks that the grader is installed in this notebook's kernel.
-# - Jupyter on your own machine: run ./setup once in the course folder (a terminal), then pick
-#   the course's .venv as this notebook's kernel; or run here: %pip install -q -e /path/to/course
-# - Colab or a school's JupyterHub: upload (or git clone) the course folder, then run here:
-#   %pip install -q -e /content/course      (your course folder's path), and restart the kernel
-try:
-    from grader import notebook_check
-    print("grader ready: run the check cell under each task to check it")
-except ImportError:
-    print("the grader is not installed in this kernel: see the comments in this cell")"""
 METADATA_KEY = "tf_grader"  # chapter, and fingerprints of the stub and the code it was made with
 
 
 def exercise_notebook(source: str, *, title: str = "", chapter: str | None = None,
-                      task_checks: dict[str, list[str]] | None = None) -> nbformat.NotebookNode:  # fmt: skip
+                      task_checks: dict[str, list[str]] | None = None,
+                      install_from: str = "") -> nbformat.NotebookNode:  # fmt: skip
     """A notebook of a `.py` exercise: its docstring as markdown, the code before the first
     function as one cell, then for each function or class a markdown cell with its docstring
     (the task) and a code cell with the stub, without the docstring.
 
-    With `chapter`: a first cell that says how to install the grader in the kernel, a check cell
+    With `chapter`: a first cell that makes the grader ready in the kernel (downloading the
+    course from `install_from` where it is not there, see install_cell), a check cell
     (`notebook_check(chapter, *checks)`) after the task that completes each group of
     `task_checks` (task name -> its checks), and one for the whole chapter at the end; those
     cells are tagged skip-grading. The metadata keeps the stub's and the notebook's code
@@ -232,7 +188,7 @@ def exercise_notebook(source: str, *, title: str = "", chapter: str | None = Non
     if doc and body and isinstance(body[0], ast.Expr):
         body = body[1:]
     if chapter:
-        cells.append(_skipped(v4.new_code_cell(SETUP_CELL)))
+        cells.append(_skipped(v4.new_code_cell(setup_cell(install_from))))
     if doc:  # its first line is the notebook's heading
         first, _, rest = doc.partition("\n")
         text = f"# {first.strip()}\n{rest}".rstrip()

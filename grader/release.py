@@ -100,10 +100,12 @@ def check_recordings(course: Course) -> None:
             raise BadInput(f"recorded observations of {chapter.name} are stale: {run}")
 
 
-def write_release(course: Course, out: Path, extra: dict[str, str] | None = None) -> list[Path]:
+def write_release(course: Course, out: Path, extra: dict[str, str] | None = None,
+                  install_from: str = "") -> list[Path]:  # fmt: skip
     """Copy the student's part of the course into `out` (absent or empty); the files written.
     `extra`: more files to write (path in the release -> text, e.g. a CI workflow), searched
-    for solution text like the rest."""
+    for solution text like the rest; `install_from`: where students download the course from
+    (the notebooks' first cell, see student_copy)."""
     out = out.resolve()
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise BadInput(f"{out} exists and is not an empty folder")
@@ -112,7 +114,7 @@ def write_release(course: Course, out: Path, extra: dict[str, str] | None = None
             raise BadInput(f"{out} is inside a folder the release copies")
     check_recordings(course)
     files = release_files(course)
-    made = student_files(course)
+    made = student_files(course, install_from)
     hidden = secrets(course)
     texts = {**{str(rel): None for rel in files}, **made, **(extra or {})}
     for rel, text in texts.items():

@@ -1,13 +1,19 @@
 """The files a release writes for students rather than copies: their README (install, fill in,
-check, hand in; notebook first), a setup that installs only what grading needs, and what each
-chapter's hidden checks are worth (points only: never their names or code)."""
+check, hand in; notebook first), a setup that installs only what grading needs, each chapter's
+notebook (whose first cell installs the course where it is opened: Colab, a JupyterHub), and
+what each chapter's hidden checks are worth (points only: never their names or code)."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
-from grader.course import Course
+import nbformat
+
+from grader.course import Chapter, Course
 from grader.feedback import points
+from grader.locate import task_checks
+from grader.notebook import exercise_notebook
 
 HIDDEN_FILE = "hidden.json"  # in a student's exercises/chapterN/
 
@@ -35,14 +41,24 @@ echo "ready: .venv/bin/grade list"
 """
 
 
-def student_files(course: Course) -> dict[str, str]:
-    """Relative path -> text of every file the release writes itself."""
+def student_files(course: Course, install_from: str = "") -> dict[str, str]:
+    """Relative path -> text of every file the release writes itself. `install_from`: where
+    students download the course (a .zip or git URL), for the notebooks' first cell."""
     files = {"README.md": readme(course), "setup": SETUP}
     for chapter in course.chapters.values():
         hidden = [c for c in chapter.checks if c.hidden]
         worth = {"checks": len(hidden), "points": sum(c.points for c in hidden)}
         files[f"exercises/{chapter.name}/{HIDDEN_FILE}"] = json.dumps(worth) + "\n"
+        notebook = Path(chapter.module_file).with_suffix(".ipynb").name
+        files[f"exercises/{chapter.name}/{notebook}"] = nbformat.writes(chapter_notebook(chapter, install_from)) + "\n"
     return files
+
+
+def chapter_notebook(chapter: Chapter, install_from: str = "") -> nbformat.NotebookNode:
+    """The chapter's exercise as a notebook (see exercise_notebook), made from its `.py` stub."""
+    stub = (chapter.exercise_dir / chapter.module_file).read_text(encoding="utf-8")
+    return exercise_notebook(stub, title=f"{chapter.name} · {chapter.spec.title}", chapter=chapter.name,
+                             task_checks=task_checks(chapter), install_from=install_from)  # fmt: skip
 
 
 def readme(course: Course) -> str:
@@ -73,17 +89,16 @@ On Linux or macOS, with Python 3.11 or newer, in this folder:
 ./setup              # makes .venv/ with the grader and TensorFlow ({size}, {time})
 ```
 
-On Colab or a school's JupyterHub, upload this folder (or `git clone` it), then in a notebook
-cell: `%pip install -q -e /path/to/this/folder`, and restart the kernel.
+On Colab or a school's JupyterHub there is nothing to install by hand: open a chapter's
+notebook there and run its first cell. It downloads this course where it is not there yet and
+installs the grader in the notebook's kernel, keeping the TensorFlow the kernel has.
 
 ## 2. Work in a notebook, check from inside it
 
-```sh
-.venv/bin/grade notebook {name}     # writes {module}.ipynb here: the tasks, your code cells, check cells
-```
-
-Open it in Jupyter (pick `.venv` as its kernel, or install the grader into your kernel as above).
-Run the first cell once. Fill in each task, then run the check cell under it:
+Each chapter's notebook is in its folder, e.g. `exercises/{name}/{module}.ipynb`: the tasks,
+your code cells, and a check cell under each task. Open it in Jupyter (pick `.venv` as its
+kernel), Colab or a JupyterHub. Run the first cell once. Fill in each task, then run the check
+cell under it:
 
 ```python
 from grader import notebook_check

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from nbformat import v4
 
 from grader.errors import BadInput
 from grader.feedback import points
+from grader.install_cell import SETUP_MARK
 from grader.notebook import SKIP_TAG, exercise_notebook, notebook_code, write_notebook
 from grader.submission import read_submission
 
@@ -85,6 +87,17 @@ def test_a_cell_that_checks_keeps_its_definitions(tmp_path, session, course) -> 
     assert "array([0., 2.])" in result.output_tail  # display() shows what Jupyter would
 
 
+def test_the_setup_cell_is_never_graded() -> None:
+    """Tagged or not (Colab grades the kernel's history, which has no tags): it downloads and
+    installs, which the sandbox must never run."""
+    from grader.install_cell import setup_cell
+    from grader.notebook import joined
+
+    cell = setup_cell("https://example.edu/course.zip")
+    compile(cell, "setup", "exec")
+    assert joined([(cell, []), ("x = 1", [])]).source.strip() == "x = 1"
+
+
 @pytest.mark.parametrize("content,message", [
     ("{ this is not json", "cannot read"),
     (json.dumps({"cells": [], "metadata": {}}), "no nbformat version"),
@@ -129,6 +142,33 @@ def test_the_reference_solution_as_a_notebook_scores_full_marks(tmp_path, sessio
     result = session.grade(chapter, read_submission(tmp_path / "mine.ipynb", chapter.module_file))
     assert result.status == "completed", result.messages
     assert result.score == result.max_score > 0, [c.feedback for c in result.checks if c.score < c.points]
+
+
+def test_a_notebook_scores_full_marks_where_ipython_is_not_installed(tmp_path) -> None:
+    """Gradescope and a lean install have no IPython: a correct notebook with shell, magic and
+    help lines (and IPython's calls written out) is read as Jupyter reads it, and scores full marks."""
+    shadow = tmp_path / "no-ipython"
+    (shadow / "IPython").mkdir(parents=True)
+    (shadow / "IPython/__init__.py").write_text("raise ImportError('IPython is not installed here')\n")
+    notebook = exercise_notebook(SOLUTION)
+    notebook.cells[1:1] = [v4.new_code_cell(
+        "!pip install -q numpy\n%matplotlib inline\nimport numpy as np\nnp.tanh?\n??np.exp\nfiles = !ls\n"
+        "%pip install \\\n    -q numpy\nget_ipython().run_line_magic('load_ext', 'autoreload')")]
+    notebook.cells += [v4.new_code_cell("def twice(x):\n    %time y = 2 * x\n    !echo {x}\n    return 2 * x\n"
+                                        "print(twice(dense_params(3, 4)))"),
+                       v4.new_code_cell("%%timeit\ndense_params(3, 4)")]
+    path = tmp_path / "mine.ipynb"
+    write_notebook(notebook, path)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(shadow), str(ROOT)])}
+    python = [sys.executable, "-c", "import IPython"]
+    assert "IPython is not installed here" in subprocess.run(python, env=env, capture_output=True, text=True).stderr
+    run = subprocess.run([sys.executable, "-m", "grader.cli", "chapter1", "--submission", str(path), "--json"],
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-2000:]
+    graded = json.loads(run.stdout)
+    assert graded["status"] == "completed", graded["messages"]
+    assert graded["score"] == graded["max_score"] > 0, [c["feedback"] for c in graded["checks"] if c["score"] < c["points"]]
+    assert "32" in graded["output_tail"]  # twice() ran: dense_params(3, 4) is 16
 
 
 def test_feedback_names_the_cell_of_the_failing_function(tmp_path, session, course) -> None:
@@ -177,7 +217,7 @@ def test_grade_notebook_writes_the_exercise_from_the_stub(tmp_path) -> None:
     code = [c.source for c in notebook.cells if c.cell_type == "code"]
     assert markdown[0].startswith("# Chapter 1")
     assert any("3 inputs into 32 neurons -> 128" in m for m in markdown)  # the task text
-    assert "from grader import notebook_check" in code[0] and "%pip install" in code[0]  # how to install
+    assert code[0].startswith(SETUP_MARK) and 'COURSE_URL = ""' in code[0]  # installs where it must
     assert notebook.cells[0].metadata["tags"] == [SKIP_TAG]
     assert code[1] == "import numpy as np"
     assert code[2] == 'def dense_params(input_size, units, use_bias=True):\n    raise NotImplementedError("dense_params")'
@@ -187,6 +227,13 @@ def test_grade_notebook_writes_the_exercise_from_the_stub(tmp_path) -> None:
     assert again.returncode == 2 and "pass --force" in again.stderr
     assert _grade_cli("notebook", "chapter1", "--force", "-o", "x.ipynb", cwd=tmp_path).returncode == 0
     assert (tmp_path / "x.ipynb").is_file()
+    url = "https://github.com/example/keras-course.git"
+    assert _grade_cli("notebook", "chapter1", "--force", "--install-from", url, cwd=tmp_path).returncode == 0
+    first = nbformat.read(str(tmp_path / "fundamentals.ipynb"), as_version=4).cells[0].source
+    assert f'COURSE_URL = "{url}"' in first
+    bad = _grade_cli("notebook", "chapter1", "--force", "--install-from", "course.zip", cwd=tmp_path)
+    assert bad.returncode == 2 and bad.stderr.startswith("Error: --install-from 'course.zip': not a URL")
+    assert len(bad.stderr.strip().splitlines()) == 1
 
 
 def test_printed_warnings_and_tracebacks_name_their_cell(tmp_path, session, course) -> None:
@@ -248,7 +295,7 @@ def test_notebook_check_in_a_real_kernel_scores_what_grade_scores(tmp_path, monk
     assert _grade_cli("notebook", "chapter1", cwd=tmp_path).returncode == 0
     path = tmp_path / "fundamentals.ipynb"
     notebook = nbformat.read(str(path), as_version=4)
-    assert "notebook_check" in notebook.cells[0].source and "pip install" in notebook.cells[0].source
+    assert notebook.cells[0].source.startswith(SETUP_MARK)  # run too: it finds the grader ready
     mistaken = SOLUTION.replace("return input_size * units + (units if use_bias else 0)", "return input_size * units")
     _fill_in(notebook, mistaken)
     calls = [c for c in notebook.cells if c.cell_type == "code" and "notebook_check(" in c.source]
@@ -258,6 +305,7 @@ def test_notebook_check_in_a_real_kernel_scores_what_grade_scores(tmp_path, monk
     write_notebook(notebook, path)
 
     executed = _run_in_kernel(path, monkeypatch)
+    assert "grader ready" in "".join(o.get("text", "") for o in executed.cells[0].outputs), executed.cells[0].outputs
     graded = json.loads(_grade_cli("chapter1", "--submission", str(path), "--json").stdout)
     by_name = {c["name"]: c for c in graded["checks"]}
     assert 0 < graded["score"] < graded["max_score"]
