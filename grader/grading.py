@@ -279,7 +279,7 @@ def grade_submission(
         messages.append(f"the sandbox lost its worker while grading this submission: {again}")
     memory = _memory_errors(seen)
     if memory and not end.out_of_memory:
-        messages.append(f"the memory limit ({end.memory_mb or limits.memory_mb} MiB) was reached in {', '.join(memory)}")
+        messages.append(f"the memory limit ({_memory_limit(end, limits)}) was reached in {', '.join(memory)}")
     starved = _timed_out(end, seen) if seen.stalled >= STARVED else []
     if starved:
         messages.append(f"{', '.join(starved)} timed out while the machine was short of CPU (tasks waited "
@@ -454,13 +454,21 @@ def _zero(chk: Check, *why: str) -> CheckResult:
     )  # fmt: skip
 
 
+def _memory_limit(end: JobEnd, limits: Limits) -> str:
+    """The limit the job ran under, and why, where the container left less than a job may use:
+    an instructor then knows to give the container more memory."""
+    if 0 < end.memory_mb < limits.memory_mb:
+        return f"{end.memory_mb} MiB: all this machine's container had left of the {limits.memory_mb} MiB a submission may use"
+    return f"{limits.memory_mb} MiB"
+
+
 def _ended(end: JobEnd, seen: Observed, expected: int, limits: Limits) -> str | None:
     """Why the sandboxed process stopped early, in words, or None if it finished normally."""
     where = f" while running check {seen.last_started}" if seen.last_started else " while importing"
     if end.timed_out:
         return f"stopped: the wall-time limit was reached{where}"
     if end.out_of_memory:
-        return f"stopped: out of memory{where} (the limit is {end.memory_mb or limits.memory_mb} MiB)"
+        return f"stopped: out of memory{where} (the limit is {_memory_limit(end, limits)})"
     if end.cpu_exceeded:
         return f"stopped: the CPU-time limit was reached by its processes together{where}"
     if end.result_overflow:

@@ -25,15 +25,19 @@ class Work:
 
 def work_to_grade(chapter: Chapter, here: Path) -> Work:
     """The chapter's module in exercises/chapterN/, or its notebook (`<module>.ipynb`, there or
-    in `here`) when that holds the edits. When both hold edits, the one saved last is graded,
+    in `here`; of two, the one with edits) when that holds the edits. When both hold edits, the one saved last is graded,
     and the note says so and how to grade the other."""
     py = chapter.exercise_dir / chapter.module_file
-    notebook = next((n for n in _notebooks(chapter, here) if n.is_file()), None)
-    if notebook is None:
+    notebooks = [n for n in _notebooks(chapter, here) if n.is_file()]
+    if not notebooks:
         return Work(py)
     if not py.is_file():
-        return Work(notebook)
-    py_edited, notebook_edited = _edited(py, notebook)
+        return Work(notebooks[0])
+    # a release ships the notebook in exercises/chapterN/ and the student README has students make
+    # one where they work: the one that holds edits (saved last, if both do) is theirs
+    edits = {n: _edited(py, n) for n in notebooks}
+    notebook = max((n for n in notebooks if edits[n][1]), key=lambda n: n.stat().st_mtime, default=notebooks[0])
+    py_edited, notebook_edited = edits[notebook]
     if notebook_edited and not py_edited:
         return Work(notebook)
     if not notebook_edited:

@@ -313,6 +313,8 @@ def test_gradescope_container_of_768_mb_grades_honest_hog_missing_and_broken(aut
         assert "killed by signal" not in doc.output + log, log[-3000:]
         assert doc.score == here["score"], (name, doc.score, here["score"], log[-3000:])
         assert doc.execution_time >= 1
+        if name == "hog":  # the instructor reads why the limit was less than a job may use
+            assert "all this machine's container had left of the 2048 MiB" in doc.output + log, log[-3000:]
     with MemoryCgroup(GRADESCOPE_MB, "missing") as cgroup:
         doc, _ = gradescope_run(autograders["chapter1"], tmp_path / "missing", {"notes.txt": "I forgot"},
                                 docker=True, cgroup=cgroup)  # fmt: skip
