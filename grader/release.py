@@ -19,7 +19,8 @@ from grader.errors import BadInput
 from grader.recorded import load_recording, recorded_path, reference_fingerprint, checks_fingerprint
 from grader.student_copy import HIDDEN_FILE, student_files
 
-SHIPPED = ("exercises", "grader", "pyproject.toml", "requirements.lock", ".gitignore")  # README and setup: student_copy
+LOCK = "requirements.lock"  # the pinned grading environment (.ci/lock): setup and Classroom install it
+SHIPPED = ("exercises", "grader", "pyproject.toml", LOCK, ".gitignore")  # README and setup: student_copy
 JUNK = ("__pycache__", "*.pyc", ".ipynb_checkpoints", ".pytest_cache", "*.egg-info")
 MIN_LEAK_CHARS = 40  # shorter definitions (one-line helpers) are not worth a false alarm
 
@@ -112,6 +113,8 @@ def write_release(course: Course, out: Path, extra: dict[str, str] | None = None
     if out == course.root or course.root in out.parents:
         if (out.relative_to(course.root).parts or ("",))[0] in SHIPPED:
             raise BadInput(f"{out} is inside a folder the release copies")
+    if not (course.root / LOCK).is_file():
+        raise BadInput(f"{course.root / LOCK} is missing: the release's setup installs it (make it with .ci/lock)")
     check_recordings(course)
     files = release_files(course)
     made = student_files(course, install_from)

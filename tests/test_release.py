@@ -32,7 +32,7 @@ def _small_course(root):
     """chapter 1 of the course, with its solutions, engine and README."""
     for part in ("exercises/chapter1", "solutions/chapter1", "grader"):
         shutil.copytree(ROOT / part, root / part, ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("README.md", "pyproject.toml"):
+    for name in ("README.md", "pyproject.toml", "requirements.lock"):
         shutil.copy2(ROOT / name, root / name)
     return Course(root)
 

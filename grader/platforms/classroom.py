@@ -40,16 +40,16 @@ from grader.errors import BadInput
 from grader.grading import DEFAULT_SEED, zero_result
 from grader.locate import Work, nothing_found, shown_text, work_to_grade
 from grader.models import Environment, SubmissionResult
+from grader.release import LOCK
 from grader.session import Session
 from grader.submission import Submission, read_submission
 
 WORKFLOW_PATH = ".github/workflows/classroom.yml"
 PYTHON_VERSION = "3.11"
 STEP_TIMEOUT_MIN = 20
-LOCK_FILE = "requirements.lock"  # the pinned grading environment every release ships (.ci/lock)
 # The one place the workflow's install is written: the lock, then the course without dependencies.
 INSTALL = f"""\
-python -m pip install -q --require-hashes -r {LOCK_FILE}
+python -m pip install -q --require-hashes -r {LOCK}
 python -m pip install -q --no-deps -e ."""
 
 
@@ -142,7 +142,7 @@ def workflow(chapters: list[Chapter]) -> str:
     reporter, which reads each grading step's `result`."""
     runners = [(c.name, runner_id(c.name)) for c in chapters]
     return WORKFLOW.format(
-        python=PYTHON_VERSION, lock=LOCK_FILE,
+        python=PYTHON_VERSION, lock=LOCK,
         install="\n".join(f"          {line}" for line in INSTALL.splitlines()),
         grading="".join(GRADING_STEP.format(chapter=c, runner=r, timeout=STEP_TIMEOUT_MIN) for c, r in runners),
         env="".join(f'          {r.upper()}_RESULTS: "${{{{ steps.{r}.outputs.result }}}}"\n' for _, r in runners),

@@ -33,7 +33,7 @@ from grader.errors import BadInput, GraderError
 from grader.grading import DEFAULT_SEED, zero_result
 from grader.locate import only
 from grader.models import Environment, SubmissionResult
-from grader.release import JUNK
+from grader.release import JUNK, LOCK
 from grader.render import shown_text, submission_text
 from grader.session import Session
 from grader.submission import Submission
@@ -184,9 +184,6 @@ def _course_files(course: Course, chapter: Chapter) -> list[Path]:
             if file.is_file() and not file.is_symlink() and not junk and "mutants" not in rel.parts:
                 files.append(rel)
     return files
-
-
-LOCK = "requirements.lock"  # the pinned grading environment (.ci/lock), at the course's root
 
 
 def _lock(course: Course) -> bytes:
