@@ -124,7 +124,7 @@ def test_the_colab_stack_is_pinned_exactly() -> None:
 
 @pytest.mark.parametrize("env,message", [
     ({"OTHER_STACK_LIST": "/nonexistent.txt"}, "error: no pinned list /nonexistent.txt"),
-    ({"OTHER_STACK_PYTHON": "no-such-python3.13"}, "error: no-such-python3.13 not found (set OTHER_STACK_PYTHON)"),
+    ({"OTHER_STACK_PYTHON": "no-such-python3.13"}, "error: no-such-python3.13 does not run (set OTHER_STACK_PYTHON)"),
 ])  # fmt: skip
 def test_the_script_says_in_one_line_what_it_lacks(tmp_path, env, message) -> None:
     venv = tmp_path / "venv"
