@@ -2,7 +2,7 @@
 # `grade validate` on a second stack, Colab's (benchmarks/colab-stack.txt: Python 3.13,
 # TensorFlow 2.20, Keras 3.13, exact versions): the course must hold on the versions students
 # get, not only on the one its recordings were made on. Builds the venv if it is missing or was
-# built from another list (~600 MB from PyPI), with tf-grader installed as a student installs it
+# built from another list (from PyPI; 2.2 GB installed), with tf-grader installed as a student installs it
 # (no extras), then prints the wall time of the validation. Exit status: grade validate's.
 #
 #   benchmarks/other_stack.sh [grade validate arguments, e.g. chapter4 --jobs 1]
