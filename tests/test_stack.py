@@ -37,6 +37,16 @@ def _restack(course: Course, name: str, stack: Stack) -> None:
     path.write_text(json.dumps(data))
 
 
+def _running() -> Stack:
+    """The stack this test runs on, read here as the worker reads it."""
+    import keras
+    import numpy
+    import tensorflow as tf
+
+    return Stack(python=sys.version.split()[0], tensorflow=tf.__version__, keras=keras.__version__,
+                 numpy=numpy.__version__)  # fmt: skip
+
+
 def test_every_recording_names_the_stack_that_made_it() -> None:
     course = Course(ROOT)
     stacks = {load_recording(c).stack for c in course.chapters.values()}
@@ -93,12 +103,7 @@ def test_record_writes_the_running_stack_and_grade_notes_another(tmp_path) -> No
     run = grade("record", "chapter1")
     assert run.returncode == 0, run.stderr
     running = recorded_stack(course.chapter("chapter1"))
-    import keras
-    import numpy
-    import tensorflow as tf
-
-    assert running == Stack(python=sys.version.split()[0], tensorflow=tf.__version__,
-                            keras=keras.__version__, numpy=numpy.__version__)  # fmt: skip
+    assert running == _running()
     solution = tmp_path / "solutions/chapter1/fundamentals.py"
     run = grade("chapter1", "--submission", str(solution), "--json")
     assert run.returncode == 0 and "note:" not in run.stderr, run.stderr
@@ -142,12 +147,12 @@ def test_notebook_check_notes_another_stack(tmp_path) -> None:
     from grader.in_notebook import notebook_check
 
     course = _course(tmp_path / "course")
-    recorded = recorded_stack(course.chapter("chapter1"))
-    _restack(course, "chapter1", recorded.model_copy(update={"tensorflow": "2.0.0"}))
+    running = _running()
+    _restack(course, "chapter1", running.model_copy(update={"tensorflow": "2.0.0"}))
     path = tmp_path / "work.ipynb"
     nbformat.write(v4.new_notebook(cells=[v4.new_code_cell((ROOT / "solutions/chapter1/fundamentals.py").read_text())]),
                    str(path))  # fmt: skip
     report = notebook_check("chapter1", "relu", notebook=path, course=course.root)
     assert report.error is None and report.score == report.result.max_score > 0, report
-    assert f"graded on TensorFlow {recorded.tensorflow}; chapter1's reference was recorded on TensorFlow 2.0.0" \
+    assert f"graded on TensorFlow {running.tensorflow}; chapter1's reference was recorded on TensorFlow 2.0.0" \
         in report.notes
