@@ -6,6 +6,7 @@
 # (no extras), then prints the wall time of the validation. Exit status: grade validate's.
 #
 #   benchmarks/other_stack.sh [grade validate arguments, e.g. chapter4 --jobs 1]
+#   benchmarks/other_stack.sh --lock   # lock benchmarks/colab-stack.in again (needs uv), as .ci/lock
 #
 # OTHER_STACK_VENV (default .venv-colab), OTHER_STACK_PYTHON (default python3.13, or pyenv's), and
 # OTHER_STACK_LIST (default benchmarks/colab-stack.txt) choose another stack.
@@ -21,6 +22,10 @@ if [ -z "${OTHER_STACK_PYTHON:-}" ] && ! python3.13 -c '' 2>/dev/null; then
   PYTHON=${PYTHON:-python3.13}
 fi
 
+if [ "${1:-}" = --lock ]; then  # versions already locked stay (uv keeps an output's pins)
+  exec "${UV:-uv}" pip compile pyproject.toml benchmarks/colab-stack.in --universal --generate-hashes \
+    --python-version 3.13 --custom-compile-command "benchmarks/other_stack.sh --lock" -q -o benchmarks/colab-stack.txt
+fi
 [ -f "$LIST" ] || { echo "error: no pinned list $LIST" >&2; exit 2; }
 wanted=$(sha256sum "$LIST" | cut -d' ' -f1)
 if [ "$(cat "$VENV/.built-from" 2>/dev/null)" != "$wanted" ]; then
@@ -28,7 +33,8 @@ if [ "$(cat "$VENV/.built-from" 2>/dev/null)" != "$wanted" ]; then
   echo "building $VENV from $LIST with $("$PYTHON" --version)" >&2
   rm -rf "$VENV"
   "$PYTHON" -m venv "$VENV"
-  "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$LIST" -e .
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check --require-hashes -r "$LIST"
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps -e .
   echo "$wanted" > "$VENV/.built-from"
 fi
 

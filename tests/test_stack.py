@@ -120,11 +120,14 @@ def test_record_writes_the_running_stack_and_grade_notes_another(tmp_path) -> No
 SCRIPT = ROOT / "benchmarks/other_stack.sh"
 
 
-def test_the_colab_stack_is_pinned_exactly() -> None:
-    pins = dict(line.split("==") for line in (ROOT / "benchmarks/colab-stack.txt").read_text().splitlines()
-                if line and not line.startswith("#"))  # fmt: skip
-    assert pins["tensorflow"].startswith("2.20.") and pins["keras"].startswith("3.13.") and pins["numpy"]
-    assert all(v and " " not in v for v in pins.values())
+def test_the_colab_stack_is_pinned_exactly_with_hashes() -> None:
+    """Colab's versions, every package of tf-grader's (no extras) pinned, each with its hashes."""
+    from test_lock import pins
+
+    locked = pins(ROOT / "benchmarks/colab-stack.txt")
+    assert locked["tensorflow"][0] == "2.20.0" and locked["keras"][0] == "3.13.2"
+    assert {"numpy", "pydantic", "click", "nbformat", "matplotlib"} <= set(locked)
+    assert "pytest" not in locked and all(hashes for _, _, hashes in locked.values())
 
 
 @pytest.mark.parametrize("env,message", [
