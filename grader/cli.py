@@ -17,7 +17,7 @@ from grader.export import FORMATS, HIDDEN_FEEDBACK, export, need_roster
 from grader.gradebook import Gradebook
 from grader.judges import reference_problem
 from grader.locate import Work, only, work_to_grade
-from grader.models import SubmissionResult
+from grader.models import Stack, SubmissionResult
 from grader.sandbox.devices import DEVICES
 from grader.render import Progress, batch_table, shown_name, submission_text
 from grader.notebook import write_notebook
@@ -25,7 +25,7 @@ from grader.platforms.classroom import WORKFLOW_PATH, grade_work
 from grader.platforms.classroom import report as classroom_report, workflow as classroom_workflow
 from grader.platforms.gradescope import AutograderConfig, Visibility, write_autograder
 from grader.platforms.lms import MISSING, Missing, match_roster, read_roster, with_roster, write_strays
-from grader.recorded import make_recording, write_recording
+from grader.recorded import make_recording, other_stack_note, recorded_stack, write_recording
 from grader.release import hidden_worth, write_release
 from grader.student_copy import chapter_notebook
 from grader.session import Session
@@ -167,6 +167,8 @@ def check_cmd(chapter: str, submission: Path | None, only_checks: tuple[str, ...
     with spinner("starting the sandbox", enabled=not as_json):  # TensorFlow's import: seconds
         session = Session(the_course, seed=seed, device=device)
     with session:
+        if note := other_stack_note(chap, Stack.of(session.worker.info)):
+            click.echo(f"note: {note}", err=True)
         for _ in watching(lambda: _what_to_grade(chap, submission)) if watch else [None]:
             try:
                 work = _what_to_grade(chap, submission)
@@ -338,8 +340,9 @@ def list_cmd(course: Path | None) -> None:
 def validate_cmd(chapters: tuple[str, ...], as_json: bool, jobs: int, seed: int, course: Path | None) -> None:
     """Check the course: every reference solution and every alternative (a correct solution in
     another style) scores full marks, every stub zero, and every planted mistake loses the points
-    it should (under a --seed other than the default, it need only lose points). Exit 1 if any
-    does not."""
+    it should (under a --seed other than the default, it need only lose points), and every
+    recording still judges as the reference does here. It first names the stack (Python,
+    TensorFlow, Keras, NumPy) it runs on and the recordings'. Exit 1 if any fails."""
     the_course = _course(course)
     chosen = [the_course.chapter(n) for n in chapters] or list(the_course.chapters.values())
 
@@ -350,6 +353,8 @@ def validate_cmd(chapters: tuple[str, ...], as_json: bool, jobs: int, seed: int,
             click.echo(line + (f"  {v.problem}" if v.problem else ""))
 
     with Session(the_course, seed=seed, jobs=jobs) as session:
+        for line in _stacks(Stack.of(session.worker.info), chosen):
+            click.echo(line, err=as_json)
         verdicts = validate(session, chosen, on_verdict=show)
     if as_json:
         click.echo(verdicts_json(verdicts))
@@ -357,6 +362,21 @@ def validate_cmd(chapters: tuple[str, ...], as_json: bool, jobs: int, seed: int,
     if not as_json:
         click.echo(f"{len(verdicts) - len(failed)} of {len(verdicts)} validations passed")
     sys.exit(ExitCode.FAILED if failed else ExitCode.OK)
+
+
+def _stacks(running: Stack, chapters: list[Chapter]) -> list[str]:
+    """What `grade validate` says first: the stack it runs on, and the stack(s) that made the
+    recordings it checks (the course holds here when every verdict is ok)."""
+    made: dict[Stack, list[str]] = {}
+    for chap in chapters:
+        if (stack := recorded_stack(chap)) is not None:
+            made.setdefault(stack, []).append(chap.name)
+    lines = [f"running on {running}"]
+    for stack, names in made.items():
+        which = "recordings" if len(names) == len(chapters) else f"recordings of {', '.join(names)}"
+        differing = ", ".join(Stack.NAMES[f] for f in running.differing(stack))
+        lines.append(f"{which} made on {stack}" + (f" (other {differing})" if differing else " (the same)"))
+    return lines
 
 
 @main.command("notebook")
@@ -400,7 +420,7 @@ def record_cmd(chapters: tuple[str, ...], course: Path | None) -> None:
             if broken:
                 name, why = next(iter(broken.items()))
                 raise NotGraded(f"{chap.name}: the reference of {name} could not be observed ({why}); nothing recorded")
-            recording = make_recording(chap, session.seed, observed)
+            recording = make_recording(chap, session.seed, observed, Stack.of(session.worker.info))
             path = write_recording(chap, recording)
             click.echo(f"recorded {len(recording.observations)} public checks of {chap.name} "
                        f"(seed {recording.seed}) in {path}")

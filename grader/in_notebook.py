@@ -31,8 +31,9 @@ from grader.course import Chapter, Course, find_course
 from grader.errors import GraderError
 from grader.feedback import MARKS, Summary, summarise
 from grader.locate import other_chapter
-from grader.models import SubmissionResult
+from grader.models import Stack, SubmissionResult
 from grader.notebook import joined, notebook_code, write_notebook
+from grader.recorded import other_stack_note
 from grader.release import hidden_worth
 from grader.render import submission_text
 
@@ -82,6 +83,8 @@ def notebook_check(chapter: str, *checks: str, notebook: str | Path | None = Non
             images = {p: base64.b64encode(Path(p).read_bytes()).decode()
                       for c in result.checks for p in c.pictures if Path(p).is_file()}  # fmt: skip
             source = notebook_code(path).source
+        if result.environment.python and (note := other_stack_note(chap, Stack.of(result.environment))):
+            notes.append(note)  # Colab's TensorFlow, say, not the one the course was validated on
     except GraderError as exc:
         return NotebookReport(error=str(exc))
     hint = other_chapter(the_course, chap, source) if source else None

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from typing import Annotated, Any, Iterable, Literal
+from typing import Annotated, Any, ClassVar, Iterable, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_serializer, model_validator
 
@@ -205,13 +205,33 @@ class JobEnd(Model):
                                 "state after this job (it exits, and a fresh one serves the next)")
 
 
-class WorkerInfo(Model):
-    """What a warm worker reports once TensorFlow is imported."""
+class Stack(Model):
+    """The versions a course is judged on: Keras' numbers (an initialiser's draws, a penalty's
+    sum) may change with them, so a recording says which made it and a grade says where it ran."""
 
     python: str
     tensorflow: str
     keras: str
     numpy: str
+
+    NAMES: ClassVar[dict[str, str]] = {"python": "Python", "tensorflow": "TensorFlow", "keras": "Keras", "numpy": "NumPy"}
+
+    @classmethod
+    def of(cls, versions: Model) -> "Stack":
+        """The stack a worker's info or a result's environment names."""
+        return cls.model_validate(versions.model_dump(include=set(cls.model_fields)))
+
+    def differing(self, other: "Stack") -> list[str]:
+        return [f for f in type(self).model_fields if getattr(self, f) != getattr(other, f)]
+
+    def __str__(self) -> str:
+        return " · ".join(f"{name} {getattr(self, f)}" for f, name in self.NAMES.items())
+
+
+class WorkerInfo(Stack):
+    """What a warm worker reports once TensorFlow is imported: the one place the running
+    versions are read (`Stack.of(worker.info)`)."""
+
     device: str
     uid: int | None = Field(description="uid submissions run as; None when privileges stay")
 

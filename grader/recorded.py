@@ -3,7 +3,8 @@ absent (a student's copy of the course).
 
 `grade record chapterN` (instructor, with `solutions/`) runs the public probes on the reference
 and writes `exercises/chapterN/expected.json`: the seed, the observations of the public checks
-only, and fingerprints (sha256) of what they were made from. Observations of public checks are
+only, fingerprints (sha256) of what they were made from, and the stack (Python, TensorFlow,
+Keras, NumPy) that made them: `grade chapterN` says in one line when it runs on another. Observations of public checks are
 what public feedback shows anyway ("expected 128, got 96"); no source of the solution is stored,
 and hidden checks are never recorded. `grade validate` fails while a recording is stale.
 """
@@ -19,7 +20,7 @@ from grader.course import CHECKS_FILE, Chapter
 from grader.errors import BadInput
 from grader.grading import HIDDEN_FILES
 from grader.judges import judge_cases
-from grader.models import Model, Observation
+from grader.models import Model, Observation, Stack
 
 RECORDED_FILE = "expected.json"
 
@@ -31,6 +32,7 @@ class RecordedReference(Model):
     seed: int
     checks_sha256: str  # of exercises/chapterN/checks.py
     reference_sha256: str  # of the reference modules in solutions/chapterN/ (not hidden checks)
+    stack: Stack  # the versions that made the observations
     observations: dict[str, Observation]  # public checks only
 
 
@@ -57,8 +59,9 @@ def recorded_path(chapter: Chapter) -> Path:
     return chapter.exercise_dir / RECORDED_FILE
 
 
-def make_recording(chapter: Chapter, seed: int, live: dict[str, Observation]) -> RecordedReference:
-    """The recording of live reference observations (public checks only, timings dropped)."""
+def make_recording(chapter: Chapter, seed: int, live: dict[str, Observation], stack: Stack) -> RecordedReference:
+    """The recording of live reference observations (public checks only, timings dropped),
+    made on `stack`."""
     public = [c for c in chapter.checks if not c.hidden]
     for chk in public:
         obs = live[chk.name]
@@ -71,6 +74,7 @@ def make_recording(chapter: Chapter, seed: int, live: dict[str, Observation]) ->
         checks_sha256=checks_fingerprint(chapter),
         reference_sha256=reference_fingerprint(chapter),
         observations={c.name: live[c.name].model_copy(update={"seconds": 0.0}) for c in public},
+        stack=stack,
     )
 
 
@@ -91,6 +95,24 @@ def load_recording(chapter: Chapter) -> RecordedReference:
         return RecordedReference.model_validate_json(path.read_text(encoding="utf-8"))
     except (OSError, ValidationError) as exc:
         raise BadInput(f"cannot read {path}: {str(exc).splitlines()[0]}") from exc
+
+
+def recorded_stack(chapter: Chapter) -> Stack | None:
+    """The stack that made the chapter's recording (None: it has none)."""
+    return load_recording(chapter).stack if recorded_path(chapter).is_file() else None
+
+
+def other_stack_note(chapter: Chapter, running: Stack) -> str | None:
+    """One line when `running` is not the stack that made the chapter's recording, naming the
+    versions that differ: the course was validated on the recording's (`grade validate` on this
+    one says whether it holds here)."""
+    recorded = recorded_stack(chapter)
+    differing = running.differing(recorded) if recorded is not None else []
+    if not differing:
+        return None
+    here = ", ".join(f"{Stack.NAMES[f]} {getattr(running, f)}" for f in differing)
+    there = ", ".join(f"{Stack.NAMES[f]} {getattr(recorded, f)}" for f in differing)
+    return f"graded on {here}; {chapter.name}'s reference was recorded on {there}"
 
 
 def recorded_reference(chapter: Chapter, seed: int) -> dict[str, Observation]:
