@@ -61,3 +61,14 @@ def test_this_run_uses_the_locked_versions() -> None:
             continue
         if name in ("tensorflow", "keras", "numpy", "pydantic", "click", "nbformat"):
             assert metadata.version(name) == version, (name, metadata.version(name), version)
+
+
+def test_every_recording_was_made_on_the_locked_versions() -> None:
+    """What students install is what the recordings they are judged against were made on."""
+    import json
+
+    locked = pins(ROOT / "requirements.lock")
+    for path in sorted(ROOT.glob("exercises/chapter*/expected.json")):
+        stack = json.loads(path.read_text())["stack"]
+        for name in ("tensorflow", "keras", "numpy"):
+            assert stack[name] == locked[name][0], (path, name, stack[name], locked[name][0])
