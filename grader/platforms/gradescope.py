@@ -80,7 +80,7 @@ base_python() {  # the image's Python $WANTED, or one uv brings (readable by the
   fi
   echo "this image has no Python $WANTED: bringing one with uv into $ROOT/python" >&2
   python3 -m pip install -q --disable-pip-version-check --target "$ROOT/uv" uv >&2
-  UV_PYTHON_INSTALL_DIR="$ROOT/python" "$ROOT/uv/bin/uv" python install -q "$WANTED" >&2
+  UV_PYTHON_INSTALL_DIR="$ROOT/python" "$ROOT/uv/bin/uv" python install "$WANTED" >&2
   UV_PYTHON_INSTALL_DIR="$ROOT/python" "$ROOT/uv/bin/uv" python find --managed-python "$WANTED"
 }
 
