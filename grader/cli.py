@@ -393,7 +393,7 @@ def notebook_cmd(chapter: str, output: Path | None, force: bool, install_from: s
     (`notebook_check("CHAPTER")` grades the notebook from inside it). `grade CHAPTER` grades it
     too, from this folder or exercises/CHAPTER/."""
     chap = _course(course).chapter(chapter)
-    output = output or Path(f"{chap.spec.module}.ipynb")
+    output = output or Path(chap.notebook_file)
     if output.exists() and not force:
         raise GraderError(f"{output} exists; pass --force to overwrite it")
     write_notebook(chapter_notebook(chap, install_from), output)

@@ -82,6 +82,11 @@ class Chapter:
     def module_file(self) -> str:
         return f"{self.spec.module}.py"
 
+    @property
+    def notebook_file(self) -> str:
+        """The module as a notebook: what `grade notebook` writes and every locator looks for."""
+        return f"{self.spec.module}.ipynb"
+
     def find(self, names: list[str]) -> list[Check]:
         """The named checks, or a BadInput that suggests the names that exist."""
         by_name = {c.name: c for c in self.checks}

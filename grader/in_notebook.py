@@ -142,7 +142,7 @@ def _code_to_grade(chap: Chapter, notebook: str | Path | None, scratch: Path) ->
     if not kept:
         raise GraderError("no notebook to grade: run the cells of your work first, or pass "
                           "notebook_check(..., notebook='path/to/work.ipynb')")
-    made = scratch / Path(chap.module_file).with_suffix(".ipynb").name
+    made = scratch / chap.notebook_file
     write_notebook(v4.new_notebook(cells=[v4.new_code_cell(source) for _, source in kept]), made)
     why = "the notebook file has unsaved changes" if file is not None else "the notebook file was not found"
     cells = ", ".join(f"[{n}]" for n, _ in kept)
@@ -161,7 +161,7 @@ def _notebook_file(chap: Chapter, notebook: str | Path | None) -> Path | None:
     shell = _shell()
     if shell is not None:
         names += [shell.user_ns.get("__vsc_ipynb_file__"), shell.user_ns.get("__session__")]
-    names += [os.environ.get("JPY_SESSION_NAME"), Path(chap.module_file).with_suffix(".ipynb").name]
+    names += [os.environ.get("JPY_SESSION_NAME"), chap.notebook_file]
     for name in filter(None, names):
         path = Path(str(name)).expanduser()
         if str(path).endswith(".ipynb") and path.is_file():

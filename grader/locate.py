@@ -25,8 +25,8 @@ class Work:
 
 def work_to_grade(chapter: Chapter, here: Path) -> Work:
     """The chapter's module in exercises/chapterN/, or its notebook (`<module>.ipynb`, there or
-    in `here`; of two, the one with edits) when that holds the edits. When both hold edits, the one saved last is graded,
-    and the note says so and how to grade the other."""
+    in `here`; of two, the one with edits) when that holds the edits. When both hold edits, the
+    one saved last is graded, and the note says so and how to grade the other."""
     py = chapter.exercise_dir / chapter.module_file
     notebooks = [n for n in _notebooks(chapter, here) if n.is_file()]
     if not notebooks:
@@ -49,8 +49,7 @@ def work_to_grade(chapter: Chapter, here: Path) -> Work:
 
 def _notebooks(chapter: Chapter, here: Path) -> list[Path]:
     """Where the chapter's notebook may be: exercises/chapterN/, then `here`."""
-    name = Path(chapter.module_file).with_suffix(".ipynb").name
-    return [d / name for d in dict.fromkeys([chapter.exercise_dir, here.resolve()])]
+    return [d / chapter.notebook_file for d in dict.fromkeys([chapter.exercise_dir, here.resolve()])]
 
 
 def nothing_found(chapter: Chapter, here: Path) -> str:

@@ -224,8 +224,12 @@ class Stack(Model):
     def differing(self, other: "Stack") -> list[str]:
         return [f for f in type(self).model_fields if getattr(self, f) != getattr(other, f)]
 
+    def named(self, fields: Iterable[str] | None = None) -> list[str]:
+        """Its versions as people write them ("Keras 3.15.1"): all, or `fields` only."""
+        return [f"{self.NAMES[f]} {getattr(self, f)}" for f in (self.NAMES if fields is None else fields)]
+
     def __str__(self) -> str:
-        return " · ".join(f"{name} {getattr(self, f)}" for f, name in self.NAMES.items())
+        return " · ".join(self.named())
 
 
 class WorkerInfo(Stack):

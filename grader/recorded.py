@@ -110,8 +110,7 @@ def other_stack_note(chapter: Chapter, running: Stack) -> str | None:
     differing = running.differing(recorded) if recorded is not None else []
     if not differing:
         return None
-    here = ", ".join(f"{Stack.NAMES[f]} {getattr(running, f)}" for f in differing)
-    there = ", ".join(f"{Stack.NAMES[f]} {getattr(recorded, f)}" for f in differing)
+    here, there = (", ".join(stack.named(differing)) for stack in (running, recorded))
     return f"graded on {here}; {chapter.name}'s reference was recorded on {there}"
 
 

@@ -6,7 +6,6 @@ what each chapter's hidden checks are worth (points only: never their names or c
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import nbformat
 
@@ -49,8 +48,7 @@ def student_files(course: Course, install_from: str = "") -> dict[str, str]:
         hidden = [c for c in chapter.checks if c.hidden]
         worth = {"checks": len(hidden), "points": sum(c.points for c in hidden)}
         files[f"exercises/{chapter.name}/{HIDDEN_FILE}"] = json.dumps(worth) + "\n"
-        notebook = Path(chapter.module_file).with_suffix(".ipynb").name
-        files[f"exercises/{chapter.name}/{notebook}"] = nbformat.writes(chapter_notebook(chapter, install_from)) + "\n"
+        files[f"exercises/{chapter.name}/{chapter.notebook_file}"] = nbformat.writes(chapter_notebook(chapter, install_from)) + "\n"
     return files
 
 

@@ -240,14 +240,13 @@ def find_submission(folder: Path, chapter: Chapter) -> Submission:
     if not folder.is_dir():
         raise BadInput(f"no submission was found (no folder {folder})")
     files = _files(folder)
-    notebook = Path(chapter.module_file).with_suffix(".ipynb").name
     chosen = next((f for f in files if f.name == chapter.module_file), None)
-    chosen = chosen or next((f for f in files if f.name == notebook), None)
+    chosen = chosen or next((f for f in files if f.name == chapter.notebook_file), None)
     if chosen is None:
         candidates = [f for f in files if f.suffix in SUFFIXES]
         if len(candidates) != 1:
             listed = ", ".join(as_text(str(f.relative_to(folder))) for f in files[:10]) or "nothing"
-            raise BadInput(f"your submission has no {chapter.module_file} (nor {notebook}) and not exactly "
+            raise BadInput(f"your submission has no {chapter.module_file} (nor {chapter.notebook_file}) and not exactly "
                            f"one .py, .ipynb or .zip file to grade instead; it holds: {listed}")  # fmt: skip
         chosen = candidates[0]
     return load_entry(Entry(student=as_text(str(chosen.relative_to(folder))), path=chosen), chapter)

@@ -17,7 +17,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -222,8 +222,8 @@ def default_assignment(chapter: Chapter) -> str:
 #     0289d8c7665458f8ffc47e34527598e15523f104, grade/import/lib.php at
 #     9b77dc8db238e73fec3ee78e5ba296614ccacf6f, grade/tests/behat/grade_import.feature at
 #     9762977c028cbd1884ed311a94c49efbae87591b
-MISSING = ("zero", "omit")
 Missing = Literal["zero", "omit"]
+MISSING: tuple[str, ...] = get_args(Missing)
 CANVAS_IDS = ("canvas_id", "sis_user_id", "sis_login_id")  # roster columns, in Canvas' lookup order
 MOODLE_IDS = ("username", "idnumber", "email")  # roster columns; Moodle's "Map to" username/useridnumber/useremail
 
