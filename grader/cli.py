@@ -165,7 +165,7 @@ def check_cmd(chapter: str, submission: Path | None, only_checks: tuple[str, ...
     chap = the_course.chapter(chapter)
     graded = only(chap, list(only_checks))
     with spinner("starting the sandbox", enabled=not as_json):  # TensorFlow's import: seconds
-        session = Session(the_course, seed=seed, device=device)
+        session = Session(the_course, seed=seed, device=device, cached=True)
     with session:
         if note := other_stack_note(chap, Stack.of(session.worker.info)):
             click.echo(f"note: {note}", err=True)
@@ -352,7 +352,7 @@ def validate_cmd(chapters: tuple[str, ...], as_json: bool, jobs: int, seed: int,
             line = f"{mark} {v.chapter} {v.case}: {v.score:g}/{v.max_score:g}"
             click.echo(line + (f"  {v.problem}" if v.problem else ""))
 
-    with Session(the_course, seed=seed, jobs=jobs) as session:
+    with Session(the_course, seed=seed, jobs=jobs, cached=True) as session:
         for line in _stacks(Stack.of(session.worker.info), chosen):
             click.echo(line, err=as_json)
         verdicts = validate(session, chosen, on_verdict=show)

@@ -155,13 +155,7 @@ def reference_observations(
     grading reports as the grader's (status `error`), never as the student's.
 
     Computed once per run (a batch reuses them for every submission)."""
-    if chapter.solution_dir is None:
-        raise BadInput(f"{chapter.name} has no solutions/ folder to take reference behaviour from")
-    files = {
-        p.name: p.read_text()
-        for p in sorted(chapter.solution_dir.glob("*.py"))
-        if p.name not in HIDDEN_FILES
-    }
+    files = reference_files(chapter)
     calls = [
         ProbeCall(check=c.name, module=chapter.spec.module if c.reference == "solution" else c.reference)
         for c in chapter.checks
@@ -175,6 +169,17 @@ def reference_observations(
         })  # fmt: skip
         observed.update(_observe_reference(worker, files, chapter, again, seed, wider))
     return observed
+
+
+def reference_files(chapter: Chapter) -> dict[str, str]:
+    """The reference modules of `solutions/chapterN/` (its hidden checks run as checks)."""
+    if chapter.solution_dir is None:
+        raise BadInput(f"{chapter.name} has no solutions/ folder to take reference behaviour from")
+    return {
+        p.name: p.read_text(encoding="utf-8")
+        for p in sorted(chapter.solution_dir.glob("*.py"))
+        if p.name not in HIDDEN_FILES
+    }
 
 
 def _observe_reference(worker: Worker, files: dict[str, str], chapter: Chapter, calls: list[ProbeCall],

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from grader.course import CHECKS_FILE, Chapter
 from grader.errors import BadInput
-from grader.grading import HIDDEN_FILES
+from grader.grading import reference_files
 from grader.judges import judge_cases
 from grader.models import Model, Observation, Stack
 
@@ -49,10 +49,7 @@ def checks_fingerprint(chapter: Chapter) -> str:
 
 
 def reference_fingerprint(chapter: Chapter) -> str:
-    if chapter.solution_dir is None:
-        raise BadInput(f"{chapter.name} has no solutions/ folder")
-    files = sorted(p for p in chapter.solution_dir.glob("*.py") if p.name not in HIDDEN_FILES)
-    return _sha256([(p.name, p.read_text(encoding="utf-8")) for p in files])
+    return _sha256(sorted(reference_files(chapter).items()))
 
 
 def recorded_path(chapter: Chapter) -> Path:

@@ -14,6 +14,7 @@ from grader.grading import DEFAULT_SEED, grade_submission, reference_observation
 from grader.judges import reference_problem
 from grader.models import Limits, Observation, SubmissionResult
 from grader.recorded import recorded_reference
+from grader.reference_cache import cached_reference_observations
 from grader.sandbox.client import Worker
 from grader.sandbox.plan import promises_not_kept
 from grader.submission import Submission
@@ -27,18 +28,28 @@ class Session:
 
     def __init__(
         self, course: Course, *, seed: int = DEFAULT_SEED, limits: Limits = Limits(),
-        device: str = "cpu", jobs: int = 1, allow_weaker_sandbox: bool = True,
+        device: str = "cpu", jobs: int = 1, allow_weaker_sandbox: bool = True, cached: bool = False,
+        workers: list[Worker] | None = None,
     ) -> None:  # fmt: skip
         """`allow_weaker_sandbox=False` (a batch, a platform's grading) refuses to start where
-        the sandbox would not keep every promise (see `plan.promises`), naming what it lacks."""
+        the sandbox would not keep every promise (see `plan.promises`), naming what it lacks.
+        `cached`: reference observations may come from the cache (`reference_cache`), for the
+        instructor's own commands; otherwise they are observed live. `workers`: warm workers
+        of this course that someone else started and stops (up to `jobs` of them are used; the
+        tests' commands share theirs), instead of starting `jobs` of its own."""
         if not allow_weaker_sandbox and (missing := promises_not_kept()):
             raise SandboxError(
                 f"{len(missing)} of the sandbox's promises cannot be kept on this machine ("
                 + "; ".join(m.removeprefix("WARNING: not kept here: ") for m in missing)
                 + "): install bubblewrap or use a kernel with Landlock, or pass --allow-weaker-sandbox "
                 "to grade anyway (every result then says what was not kept)")
-        self.course, self.seed, self.limits = course, seed, limits
-        self.workers = [Worker(course.root, device=device, index=i, share=jobs) for i in range(jobs)]
+        self.course, self.seed, self.limits, self.cached = course, seed, limits, cached
+        self._owned = workers is None
+        if workers is not None and any(w.course_root != course.root for w in workers):
+            raise ValueError("workers of another course")
+        self.workers = workers[:jobs] if workers else [
+            Worker(course.root, device=device, index=i, share=jobs) for i in range(jobs)
+        ]
         try:
             for worker in self.workers:  # they import TensorFlow side by side meanwhile
                 worker.info
@@ -59,10 +70,16 @@ class Session:
         if chapter.solution_dir is None:
             observed = recorded_reference(chapter, self.seed)
         else:
-            observed = reference_observations(chapter, self.worker, seed=self.seed, limits=self.limits)
+            observed = self.observe_reference(chapter, self.worker)
         if not any(reference_problem(o) for o in observed.values()):
             self._references[chapter.name] = observed
         return observed
+
+    def observe_reference(self, chapter: Chapter, worker: Worker, seed: int | None = None) -> dict[str, Observation]:
+        """The reference's observations at `seed` (default: the session's), on `worker`: from
+        the cache where the session may use it and nothing they are made from changed."""
+        observe = cached_reference_observations if self.cached else reference_observations
+        return observe(chapter, worker, seed=self.seed if seed is None else seed, limits=self.limits)
 
     def grade(
         self, chapter: Chapter, submission: Submission, *, limits: Limits | None = None,
@@ -81,7 +98,7 @@ class Session:
         )  # fmt: skip
 
     def close(self) -> None:
-        for worker in getattr(self, "workers", []):
+        for worker in getattr(self, "workers", []) if getattr(self, "_owned", True) else []:
             worker.shutdown()
 
     def __enter__(self) -> "Session":

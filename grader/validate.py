@@ -27,7 +27,7 @@ from pydantic import Field, ValidationError
 
 from grader.course import Chapter
 from grader.errors import BadInput
-from grader.grading import DEFAULT_SEED, reference_observations
+from grader.grading import DEFAULT_SEED
 from grader.models import Model, Observation, SubmissionResult
 from grader.recorded import load_recording, recorded_path, staleness
 from grader.sandbox.client import Worker
@@ -165,7 +165,7 @@ def validate(
 
     def observe_reference(chap: Chapter) -> Callable[[Worker], list]:
         def run(worker: Worker) -> list:
-            references[chap.name] = reference_observations(chap, worker, seed=session.seed, limits=session.limits)
+            references[chap.name] = session.observe_reference(chap, worker)
             for i, trial in enumerate(planned[chap.name]):
                 todo.put(functools.partial(grade_trial, trial, (chap.name, i)))
             todo.put(functools.partial(check_recording, chap))
@@ -231,9 +231,7 @@ def recording_verdict(
     seed = session.seed
     if recorded_path(chapter).is_file():
         seed = load_recording(chapter).seed
-    live = reference if seed == session.seed else reference_observations(
-        chapter, worker, seed=seed, limits=session.limits
-    )
+    live = reference if seed == session.seed else session.observe_reference(chapter, worker, seed)
     matching, total, problem = staleness(chapter, live)
     return Verdict(chapter=chapter.name, case="recorded observations", ok=problem is None,
                    score=matching, max_score=total, problem=problem)

@@ -3,14 +3,24 @@ once). Hostile submissions are graded under TEST_LIMITS, tight enough that they 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
-import pytest
+import subprocess
 
+import pytest
+from click.testing import CliRunner
+
+import grader.cli
+import grader.platforms.classroom
 from grader.course import Course
 from grader.models import Limits
+from grader.reference_cache import CACHE_ENV
+from grader.sandbox.client import Worker
 from grader.session import Session
 
 from modes import MODE_ENV, REPORT_ENV, asked_mode, current_mode
@@ -20,8 +30,18 @@ TEST_LIMITS = Limits(wall_s=25, check_s=8, cpu_s=40, memory_mb=512)
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # one reference cache per run, shared by the `grade` processes the tests start: each
+    # chapter's reference is observed once per run, never taken from an earlier run's
+    if CACHE_ENV not in os.environ:
+        os.environ[CACHE_ENV] = config._tf_grader_cache = tempfile.mkdtemp(prefix="tf-grader-test-cache-")
     config.addinivalue_line("markers", "slow: takes a minute or more (tests/test_modes.py: many); "
                             "-m 'not slow' leaves them out")  # fmt: skip
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if folder := getattr(config, "_tf_grader_cache", None):
+        shutil.rmtree(folder, ignore_errors=True)
+        del os.environ[CACHE_ENV]
 
 
 def _report(record: dict) -> None:
@@ -64,6 +84,44 @@ def course() -> Course:
 
 
 @pytest.fixture(scope="session")
-def session(course: Course):
-    with Session(course) as s:
+def warm_workers(course: Course):
+    """Two warm workers of this course for the whole run: the in-process session, the commands
+    run in-process and the validations share them (TensorFlow imported twice a run, not per test)."""
+    workers = [Worker(course.root, index=i, share=2) for i in range(2)]
+    try:
+        yield workers
+    finally:
+        for worker in workers:
+            worker.shutdown()
+
+
+@pytest.fixture(scope="session")
+def session(course: Course, warm_workers: list[Worker]):
+    with Session(course, workers=warm_workers) as s:
         yield s
+
+
+def run_cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    """`grade ARGS...` as a user types it, run in this process (click's CliRunner) from `cwd`:
+    its exit code, stdout and stderr as a finished process would give them. An exception the
+    CLI lets out fails the test (a user would see a traceback). For what needs a process of its
+    own (a terminal, a signal, the console script), start one."""
+    with contextlib.chdir(cwd):
+        result = CliRunner().invoke(grader.cli.main, [str(a) for a in args], prog_name="grade")
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return subprocess.CompletedProcess(["grade", *args], result.exit_code, result.stdout, result.stderr)
+
+
+@pytest.fixture
+def grade(warm_workers: list[Worker], monkeypatch: pytest.MonkeyPatch):
+    """`run_cli`, where sessions of this course grade on the run's warm workers."""
+
+    def sharing(course: Course, **options) -> Session:
+        if course.root == ROOT:
+            options["workers"] = warm_workers
+        return Session(course, **options)
+
+    for module in (grader.cli, grader.platforms.classroom):
+        monkeypatch.setattr(module, "Session", sharing)
+    return run_cli

@@ -19,13 +19,7 @@ import nbformat
 from conftest import ROOT
 
 
-def grade(*args: str, cwd=ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "grader.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=600
-    )
-
-
-def test_bad_input_is_one_line_and_exit_2() -> None:
+def test_bad_input_is_one_line_and_exit_2(grade) -> None:
     for args, message in [
         (["chapter99"], "Error: no chapter 'chapter99'"),
         (["chapter1", "--submission", "/nonexistent.py"], "Error: no such file or folder"),
@@ -37,13 +31,13 @@ def test_bad_input_is_one_line_and_exit_2() -> None:
         assert "Traceback" not in run.stderr and len(run.stderr.strip().splitlines()) == 1
 
 
-def test_list_shows_chapters_and_checks() -> None:
+def test_list_shows_chapters_and_checks(grade) -> None:
     run = grade("list")
     assert run.returncode == 0
     assert "chapter1" in run.stdout and "dense_params" in run.stdout and "hidden" in run.stdout
 
 
-def test_grade_a_mistaken_file_as_json_and_as_text(tmp_path) -> None:
+def test_grade_a_mistaken_file_as_json_and_as_text(tmp_path, grade) -> None:
     source = (ROOT / "solutions/chapter1/fundamentals.py").read_text()
     work = tmp_path / "fundamentals.py"
     work.write_text(source.replace("return input_size * units + (units if use_bias else 0)", "return input_size * units"))
@@ -62,14 +56,14 @@ def test_grade_a_mistaken_file_as_json_and_as_text(tmp_path) -> None:
     assert "Score: " in run.stdout and "seed 2026" in run.stdout
 
 
-def test_grade_the_students_own_chapter_from_inside_it() -> None:
+def test_grade_the_students_own_chapter_from_inside_it(grade) -> None:
     run = grade("chapter1", cwd=ROOT / "exercises" / "chapter1")
     assert run.returncode == 0, run.stderr
     assert "Score: 0/" in run.stdout
     assert "NotImplementedError" in run.stdout
 
 
-def test_a_link_is_refused_in_one_line(tmp_path) -> None:
+def test_a_link_is_refused_in_one_line(tmp_path, grade) -> None:
     """`grade chapterN --submission LINK` refuses the link, as a batch does, and names its target."""
     (tmp_path / "mine.py").symlink_to(ROOT / "solutions/chapter1/fundamentals.py")
     run = grade("chapter1", "--submission", str(tmp_path / "mine.py"))
@@ -94,7 +88,7 @@ def _lines(text: str) -> list[str]:
     return click.unstyle(text).splitlines()
 
 
-def test_scores_have_two_decimals_and_the_columns_line_up(tmp_path) -> None:
+def test_scores_have_two_decimals_and_the_columns_line_up(tmp_path, grade) -> None:
     work = tmp_path / "fundamentals.py"
     work.write_text(SOLUTION.replace(DENSE, "return input_size * units if units < 40 else 0"))
     run = grade("chapter1", "--submission", str(work))
@@ -110,7 +104,7 @@ def test_scores_have_two_decimals_and_the_columns_line_up(tmp_path) -> None:
     assert re.search(r"^Score: \d+\.\d{2}/20 ", click.unstyle(run.stdout), re.M), run.stdout
 
 
-def test_an_import_failure_is_said_once_with_the_students_line(tmp_path) -> None:
+def test_an_import_failure_is_said_once_with_the_students_line(tmp_path, grade) -> None:
     work = tmp_path / "fundamentals.py"
     work.write_text("import numpy as np\nfrom nowhere import helper\n\n" + SOLUTION)
     text = " ".join(line.strip() for line in _lines(grade("chapter1", "--submission", str(work)).stdout))
@@ -119,7 +113,7 @@ def test_an_import_failure_is_said_once_with_the_students_line(tmp_path) -> None
     assert "nowhere is not installed where grading runs: the grader has TensorFlow/Keras, NumPy" in text
 
 
-def test_an_import_failure_shows_the_students_call_chain(tmp_path) -> None:
+def test_an_import_failure_shows_the_students_call_chain(tmp_path, grade) -> None:
     """The call at module level that started it, and each of the student's lines down to the
     one that raised, each on a line of its own."""
     work = tmp_path / "fundamentals.py"
@@ -135,7 +129,7 @@ def test_an_import_failure_shows_the_students_call_chain(tmp_path) -> None:
     assert text.count("could not be imported") == 1
 
 
-def test_a_syntax_error_shows_the_line_and_a_caret(tmp_path) -> None:
+def test_a_syntax_error_shows_the_line_and_a_caret(tmp_path, grade) -> None:
     work = tmp_path / "fundamentals.py"
     work.write_text(SOLUTION.replace("def relu(z):", "def relu(z:"))
     lines = _lines(grade("chapter1", "--submission", str(work)).stdout)
@@ -144,7 +138,7 @@ def test_a_syntax_error_shows_the_line_and_a_caret(tmp_path) -> None:
     assert caret.strip() == "^" and caret.index("^") == lines[at].index("(z:"), lines[at : at + 2]  # "'('" was never closed
 
 
-def test_tensorflows_internal_wording_is_cut_to_its_meaning(tmp_path) -> None:
+def test_tensorflows_internal_wording_is_cut_to_its_meaning(tmp_path, grade) -> None:
     work = tmp_path / "fundamentals.py"
     work.write_text(SOLUTION.replace(DENSE, "import tensorflow as tf\n    return int(tf.gather(tf.constant([1, 2, 3]), [5])[0])"))
     text = " ".join(line.strip() for line in _lines(grade("chapter1", "--submission", str(work)).stdout))
@@ -153,7 +147,7 @@ def test_tensorflows_internal_wording_is_cut_to_its_meaning(tmp_path) -> None:
     assert "function_node" not in text and "job:localhost" not in text and "[Op:" not in text
 
 
-def test_lines_fit_the_terminal_and_the_sandbox_is_one_line(tmp_path) -> None:
+def test_lines_fit_the_terminal_and_the_sandbox_is_one_line(tmp_path, grade) -> None:
     work = tmp_path / "fundamentals.py"
     work.write_text(SOLUTION.replace(DENSE, "return input_size * units"))
     run = subprocess.run([sys.executable, "-m", "grader.cli", "chapter1", "--submission", str(work)], cwd=ROOT,
@@ -166,14 +160,14 @@ def test_lines_fit_the_terminal_and_the_sandbox_is_one_line(tmp_path) -> None:
     assert "own PID namespace" in verbose and "--verbose: all" not in verbose
 
 
-def test_another_chapters_work_is_named(tmp_path) -> None:
+def test_another_chapters_work_is_named(tmp_path, grade) -> None:
     work = tmp_path / "metrics.py"
     shutil.copy2(ROOT / "solutions/chapter3/metrics.py", work)
     run = grade("chapter1", "--submission", str(work), "--only", "relu")
     assert "this looks like chapter 3's metrics.py, not chapter1's fundamentals.py; grade it with `grade chapter3`" in run.stdout
 
 
-def test_chapter_help_only_and_the_json_stays_clean(tmp_path) -> None:
+def test_chapter_help_only_and_the_json_stays_clean(tmp_path, grade) -> None:
     usage = grade("chapter1", "--help").stdout
     assert usage.startswith("Usage: grade chapter1 [OPTIONS]\n"), usage
     work = tmp_path / "fundamentals.py"
@@ -211,7 +205,7 @@ def test_a_spinner_on_a_terminal_and_none_with_json(tmp_path) -> None:
     assert json.loads(shown[("--json",)][0])["score"] == 1
 
 
-def test_grade_chapter_finds_the_notebook_and_says_which_of_two_edited_files_it_graded(tmp_path) -> None:
+def test_grade_chapter_finds_the_notebook_and_says_which_of_two_edited_files_it_graded(tmp_path, grade) -> None:
     course = _student_course(tmp_path / "course")
     here = course / "exercises" / "chapter1"
     assert grade("notebook", "chapter1", "--course", str(course), cwd=here).returncode == 0

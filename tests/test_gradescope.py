@@ -18,19 +18,13 @@ from typing import Literal
 import pytest
 from pydantic import BaseModel, ConfigDict
 
-from conftest import ROOT
+from conftest import ROOT, run_cli
 from modes import MemoryCgroup, needed_paths, path_without_bwrap, reveal_script
 from wheels import INSTALL_ENV, offline_pip, wheelhouse
 
 SOLUTION = ROOT / "solutions/chapter1/fundamentals.py"
 HOSTILE = ROOT / "tests/data/hostile"
 NO_BIAS = ("return input_size * units + (units if use_bias else 0)", "return input_size * units")
-
-
-def grade(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "grader.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=600
-    )
 
 
 # --- Gradescope ---------------------------------------------------------------------------------
@@ -79,7 +73,7 @@ def autograders(tmp_path_factory) -> dict[str, Path]:
     zips = {}
     for chapter in ("chapter1", "chapter3", "chapter7"):
         zips[chapter] = base / f"{chapter}.zip"
-        run = grade("gradescope", chapter, "-o", str(zips[chapter]))
+        run = run_cli("gradescope", chapter, "-o", str(zips[chapter]))
         assert run.returncode == 0, run.stderr
     return zips
 
@@ -289,7 +283,7 @@ HOG = SOLUTION.read_text().replace("def dense_params(", '''def dense_params(*arg
 def _dense_params(''', 1)
 
 
-def graded_here(submission: Path) -> dict:
+def graded_here(grade, submission: Path) -> dict:
     """`grade chapter1 --submission` on this machine, with no container around it."""
     run = grade("chapter1", "--submission", str(submission), "--json")
     return json.loads(run.stdout)
@@ -297,7 +291,7 @@ def graded_here(submission: Path) -> dict:
 
 @pytest.mark.skipif(bool(MemoryCgroup.why_not()) or not (shutil.which("setpriv") and shutil.which("unshare")),
                     reason=f"a container like Gradescope's needs root and a memory cgroup: {MemoryCgroup.why_not()}")
-def test_gradescope_container_of_768_mb_grades_honest_hog_missing_and_broken(autograders, tmp_path) -> None:
+def test_gradescope_container_of_768_mb_grades_honest_hog_missing_and_broken(autograders, tmp_path, grade) -> None:
     """In a container like Gradescope's default (768 MB, root without CAP_SYS_ADMIN, no bubblewrap)
     each submission gets a results.json with the score `grade` gives it. The memory hog loses the
     checks that call its hoarding function, not the run: before jobs were fitted to the
@@ -309,7 +303,7 @@ def test_gradescope_container_of_768_mb_grades_honest_hog_missing_and_broken(aut
         with MemoryCgroup(GRADESCOPE_MB, name) as cgroup:
             doc, log = gradescope_run(autograders["chapter1"], tmp_path / name, {"fundamentals.py": submission},
                                       docker=True, cgroup=cgroup)  # fmt: skip
-        here = graded_here(submission)
+        here = graded_here(grade, submission)
         assert "killed by signal" not in doc.output + log, log[-3000:]
         assert doc.score == here["score"], (name, doc.score, here["score"], log[-3000:])
         assert doc.execution_time >= 1
@@ -395,7 +389,7 @@ def _build_and_grade(autograder: Path, image_root: Path, tmp_path: Path) -> None
     assert version.startswith("(3, 11)") and "2.21.0" in version, version
     with MemoryCgroup(GRADESCOPE_MB, "built") as cgroup:
         doc, log = gradescope_run_built(root, SOLUTION, env, cgroup)
-    assert doc.score == graded_here(SOLUTION)["score"] > 0, log[-3000:]
+    assert doc.score == graded_here(run_cli, SOLUTION)["score"] > 0, log[-3000:]
 
 
 def gradescope_run_built(root: Path, submission: Path, env: dict[str, str], cgroup: MemoryCgroup) -> tuple[DocumentedResults, str]:

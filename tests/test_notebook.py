@@ -30,11 +30,6 @@ def _write(path, cells) -> None:
     write_notebook(v4.new_notebook(cells=cells), path)
 
 
-def _grade_cli(*args: str, cwd=ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "grader.cli", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=600)
-
-
 def test_code_cells_are_joined_without_magics_shell_lines_or_skipped_cells(tmp_path) -> None:
     skipped = v4.new_code_cell("raise SystemExit('never graded')")
     skipped.metadata["tags"] = [SKIP_TAG]
@@ -116,10 +111,10 @@ def test_broken_notebooks_are_bad_input(tmp_path, content, message) -> None:
     assert "\n" not in str(raised.value)
 
 
-def test_a_corrupt_notebook_is_one_line_and_exit_2(tmp_path) -> None:
+def test_a_corrupt_notebook_is_one_line_and_exit_2(tmp_path, grade) -> None:
     path = tmp_path / "work.ipynb"
     path.write_bytes(b'{"nbformat": 4, "cells": [\x00\xff')
-    run = _grade_cli("chapter1", "--submission", str(path))
+    run = grade("chapter1", "--submission", str(path))
     assert run.returncode == 2, run.stderr
     assert run.stderr.startswith(f"Error: cannot read {path}: not a notebook")
     assert len(run.stderr.strip().splitlines()) == 1 and "Traceback" not in run.stderr
@@ -208,8 +203,8 @@ def test_a_syntax_error_and_a_redefinition_are_pointed_at_their_cells(tmp_path, 
     assert relu.score < relu.points  # the later, wrong relu is the one graded
 
 
-def test_grade_notebook_writes_the_exercise_from_the_stub(tmp_path) -> None:
-    run = _grade_cli("notebook", "chapter1", cwd=tmp_path)
+def test_grade_notebook_writes_the_exercise_from_the_stub(tmp_path, grade) -> None:
+    run = grade("notebook", "chapter1", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     notebook = nbformat.read(str(tmp_path / "fundamentals.ipynb"), as_version=4)
     nbformat.validate(notebook)
@@ -223,15 +218,15 @@ def test_grade_notebook_writes_the_exercise_from_the_stub(tmp_path) -> None:
     assert code[2] == 'def dense_params(input_size, units, use_bias=True):\n    raise NotImplementedError("dense_params")'
     assert code[3] == 'from grader import notebook_check\nnotebook_check("chapter1", "dense_params")'
     assert code[-1] == 'from grader import notebook_check\nnotebook_check("chapter1")'
-    again = _grade_cli("notebook", "chapter1", cwd=tmp_path)
+    again = grade("notebook", "chapter1", cwd=tmp_path)
     assert again.returncode == 2 and "pass --force" in again.stderr
-    assert _grade_cli("notebook", "chapter1", "--force", "-o", "x.ipynb", cwd=tmp_path).returncode == 0
+    assert grade("notebook", "chapter1", "--force", "-o", "x.ipynb", cwd=tmp_path).returncode == 0
     assert (tmp_path / "x.ipynb").is_file()
     url = "https://github.com/example/keras-course.git"
-    assert _grade_cli("notebook", "chapter1", "--force", "--install-from", url, cwd=tmp_path).returncode == 0
+    assert grade("notebook", "chapter1", "--force", "--install-from", url, cwd=tmp_path).returncode == 0
     first = nbformat.read(str(tmp_path / "fundamentals.ipynb"), as_version=4).cells[0].source
     assert f'COURSE_URL = "{url}"' in first
-    bad = _grade_cli("notebook", "chapter1", "--force", "--install-from", "course.zip", cwd=tmp_path)
+    bad = grade("notebook", "chapter1", "--force", "--install-from", "course.zip", cwd=tmp_path)
     assert bad.returncode == 2 and bad.stderr.startswith("Error: --install-from 'course.zip': not a URL")
     assert len(bad.stderr.strip().splitlines()) == 1
 
@@ -289,10 +284,10 @@ def _inline_scores(notebook) -> list[tuple[str, str]]:
     return found
 
 
-def test_notebook_check_in_a_real_kernel_scores_what_grade_scores(tmp_path, monkeypatch) -> None:
+def test_notebook_check_in_a_real_kernel_scores_what_grade_scores(tmp_path, monkeypatch, grade) -> None:
     """`grade notebook` writes the exercise; filled in with a mistake, run top to bottom in a
     Jupyter kernel, its check cells show the score `grade` gives the saved notebook."""
-    assert _grade_cli("notebook", "chapter1", cwd=tmp_path).returncode == 0
+    assert grade("notebook", "chapter1", cwd=tmp_path).returncode == 0
     path = tmp_path / "fundamentals.ipynb"
     notebook = nbformat.read(str(path), as_version=4)
     assert notebook.cells[0].source.startswith(SETUP_MARK)  # run too: it finds the grader ready
@@ -306,7 +301,7 @@ def test_notebook_check_in_a_real_kernel_scores_what_grade_scores(tmp_path, monk
 
     executed = _run_in_kernel(path, monkeypatch)
     assert "grader ready" in "".join(o.get("text", "") for o in executed.cells[0].outputs), executed.cells[0].outputs
-    graded = json.loads(_grade_cli("chapter1", "--submission", str(path), "--json").stdout)
+    graded = json.loads(grade("chapter1", "--submission", str(path), "--json").stdout)
     by_name = {c["name"]: c for c in graded["checks"]}
     assert 0 < graded["score"] < graded["max_score"]
     dense, whole = _inline_scores(executed)

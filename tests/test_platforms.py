@@ -6,8 +6,6 @@ from __future__ import annotations
 import csv
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -38,12 +36,6 @@ s004,Lee Wong,lee@uni.edu,B,,lwong
 CANVAS_USERS = {4411: "Jane Doe", 4412: "John Smith", 4413: "Ana María López", 4414: "Lee Wong", 4415: "Sam Absent"}
 CANVAS_LOGINS = {"jdoe": 4411, "jsmith": 4412, "alopez": 4413, "lwong": 4414, "sabsent": 4415}
 CANVAS_SIS_IDS = {"20231003": 4413}
-
-
-def grade(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "grader.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=600
-    )
 
 
 def lms_class(folder: Path) -> None:
@@ -82,7 +74,7 @@ def test_entries_are_matched_by_id_canvas_and_moodle_names_and_a_named_column(tm
         match_roster(entries, students, "fundamentals", column="gitlab")
 
 
-def test_a_roster_class_gives_one_row_per_student_and_lists_the_stray(tmp_path) -> None:
+def test_a_roster_class_gives_one_row_per_student_and_lists_the_stray(tmp_path, grade) -> None:
     lms_class(tmp_path / "subs")
     (tmp_path / "roster.csv").write_text(ROSTER, encoding="utf-8")
     out = tmp_path / "out"
@@ -270,7 +262,7 @@ u2,John Smith,JOHN@uni.edu,,S-2
      "filled in for every student: username, idnumber or email"),
     ("moodle", "id,name,email\n1,Jane,j@x.org\n2,John,J@X.org\n", "roster students 1 and 2 share the email J@X.org"),
 ])  # fmt: skip
-def test_a_roster_without_the_ids_an_lms_matches_on_is_a_one_line_error(tmp_path, export, roster, message) -> None:
+def test_a_roster_without_the_ids_an_lms_matches_on_is_a_one_line_error(tmp_path, export, roster, message, grade) -> None:
     (tmp_path / "subs").mkdir()
     (tmp_path / "roster.csv").write_text(roster)
     run = grade("batch", "chapter1", str(tmp_path / "subs"), "--roster", str(tmp_path / "roster.csv"),
@@ -279,7 +271,7 @@ def test_a_roster_without_the_ids_an_lms_matches_on_is_a_one_line_error(tmp_path
     assert not (tmp_path / "o" / "gradebook.sqlite").exists(), "refused before grading"
 
 
-def test_lms_exports_without_a_roster_and_bad_rosters_are_one_line_errors(tmp_path) -> None:
+def test_lms_exports_without_a_roster_and_bad_rosters_are_one_line_errors(tmp_path, grade) -> None:
     (tmp_path / "subs").mkdir()
     run = grade("batch", "chapter1", str(tmp_path / "subs"), "--export", "canvas", "--out", str(tmp_path / "o"))
     assert run.returncode == 2 and run.stderr.strip() == (

@@ -35,6 +35,7 @@ class Worker:
 
     def __init__(self, course_root: Path, *, device: str = "cpu", index: int = 0, share: int = 1) -> None:
         self._share = share  # workers side by side: each job gets its share of a container's memory
+        self.course_root = course_root
         devices = plan_devices(device, nvidia_nodes(), index)
         self._slot = UidSlot() if os.geteuid() == 0 else None
         self._exchange = _exchange_folder()
