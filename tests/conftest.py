@@ -23,10 +23,11 @@ from grader.reference_cache import CACHE_ENV
 from grader.sandbox.client import Worker
 from grader.session import Session
 
+from hostile import HostileClass, grade_hostile_class
 from modes import MODE_ENV, REPORT_ENV, asked_mode, current_mode
 
 ROOT = Path(__file__).resolve().parent.parent
-TEST_LIMITS = Limits(wall_s=25, check_s=8, cpu_s=40, memory_mb=512)
+TEST_LIMITS = Limits(wall_s=10, check_s=4, cpu_s=15, memory_mb=512)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -93,6 +94,12 @@ def warm_workers(course: Course):
     finally:
         for worker in workers:
             worker.shutdown()
+
+
+@pytest.fixture(scope="session")
+def hostile_class(course: Course, tmp_path_factory: pytest.TempPathFactory) -> HostileClass:
+    """The hostile corpus and forty honest classmates, graded once a run in one batch."""
+    return grade_hostile_class(course, tmp_path_factory.mktemp("hostile") / "class", TEST_LIMITS)
 
 
 @pytest.fixture(scope="session")

@@ -59,7 +59,7 @@ def make_class(folder: Path) -> dict[str, tuple[float | None, str | tuple[str, .
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
+def graded(tmp_path_factory, warm_workers):
     """A class graded through the library with two workers, and its exports."""
     base = tmp_path_factory.mktemp("batch")
     expected = make_class(base / "class")
@@ -67,7 +67,7 @@ def graded(tmp_path_factory):
     chapter = course.chapter("chapter1")
     book = Gradebook(base / "gradebook.sqlite")
     seen = []
-    with Session(course, limits=TEST_LIMITS, jobs=2) as session:
+    with Session(course, limits=TEST_LIMITS, jobs=2, workers=warm_workers) as session:
         run_batch(session, chapter, find_entries(base / "class"), book, on_result=lambda s, r: seen.append(s))
     results = book.results("chapter1")
     book.close()

@@ -27,9 +27,9 @@ def _grade(session, chapter, source: str, label: str):
 
 
 @pytest.fixture(scope="module")
-def two_workers(course):
+def two_workers(course, warm_workers):
     """`grade validate --jobs 2`: the trials of a chapter share two warm workers, as in CI."""
-    with Session(course, jobs=2) as session:
+    with Session(course, jobs=2, workers=warm_workers) as session:
         yield session
 
 
@@ -79,10 +79,10 @@ def test_printed_output_is_the_students_own(session, course) -> None:
     assert "/tmp/job-" not in printed and "retracing" not in printed, printed
 
 
-def test_chapter1_validates_under_another_seed(course) -> None:
+def test_chapter1_validates_under_another_seed(course, warm_workers) -> None:
     """A term may grade under its own --seed: the reference still scores full marks there (under
     seed 3, random sizes once drew one case label twice and the reference failed its own check)."""
-    with Session(course, seed=3) as session:
+    with Session(course, seed=3, workers=warm_workers) as session:
         verdicts = validate_chapter(session, course.chapter("chapter1"))
     assert all(v.ok for v in verdicts), [v.problem for v in verdicts if not v.ok]
 

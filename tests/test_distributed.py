@@ -46,14 +46,14 @@ def cluster():
         yield cluster
 
 
-def test_dask_batch_gets_the_local_pools_rows_and_resumes(tmp_path, cluster) -> None:
+def test_dask_batch_gets_the_local_pools_rows_and_resumes(tmp_path, cluster, warm_workers) -> None:
     make_class(tmp_path / "class")
     course = Course(ROOT)
     chapter = course.chapter("chapter1")
     entries = find_entries(tmp_path / "class")
 
     local = Gradebook(tmp_path / "local.sqlite")
-    with Session(course, limits=TEST_LIMITS, jobs=1) as session:
+    with Session(course, limits=TEST_LIMITS, workers=warm_workers) as session:
         run_batch(session, chapter, entries, local)
 
     book = Gradebook(tmp_path / "dask.sqlite")

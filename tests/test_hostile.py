@@ -6,12 +6,10 @@ count CPU time, and a loaded machine can make the wall-time bound come first), a
 must appear nowhere in its result ("absent"), the most bytes its result may take in results.jsonl
 ("largest"), a list of scores where the sandbox's modes end it differently, and paths of the
 grader's machine that must not exist after it ("leaves": what it tried to leave there; removed by
-the test afterwards); {{PORT}} (a TCP listener on the host's loopback), {{UNIX_PATH}} and
-{{UNIX_ABSTRACT}} (a pathname and an abstract unix socket the host listens on), {{COURSE}},
-{{EXPECTED}} (chapter 1's recorded observations, as JSON lines), {{SOLUTION}} (chapter 1's
-reference, which an attack may ride on) and {{HUGE}} (900 KB of one letter, for a line as long as
-a source may hold) in a source are filled in by the test. No case may reach any of the host's
-listeners, or leave a process running.
+the test afterwards). tests/hostile.py fills in the placeholders of a source and grades the whole
+corpus once, in one batch among honest classmates (the `hostile_class` fixture); each case's
+result is asserted here. No case may reach any of the host's listeners, or leave a process
+running.
 
 The cases run in the suite's own mode here; tests/test_modes.py runs them as root and as an
 ordinary user, with and without bubblewrap (tests/modes.py).
@@ -22,11 +20,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import secrets
-import shutil
-import socket
-import subprocess
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -40,105 +33,17 @@ from grader.sandbox.plan import bubblewrap_works
 from grader.submission import Submission
 
 from conftest import ROOT, TEST_LIMITS
+from hostile import CASES, HostileClass, expected_of, remove
 from modes import Processes
 
-CASES = sorted(p for p in (Path(__file__).parent / "data" / "hostile").iterdir() if p.is_dir())
-HUGE = "A" * 900_000
-EXPECTED_LINES = "".join(json.dumps(o) + "\n" for o in
-                         json.loads((ROOT / "exercises/chapter1/expected.json").read_text())["observations"].values())
-
-
-class Listener:
-    """A listener on the host that remembers whether anyone connected: TCP on the loopback by
-    default, or a unix socket at `unix` (a path, or an abstract name starting with NUL)."""
-
-    def __init__(self, unix: str | None = None) -> None:
-        if unix is None:
-            self.sock = socket.socket()
-            self.sock.bind(("127.0.0.1", 0))
-            self.port = self.sock.getsockname()[1]
-        else:
-            self.sock = socket.socket(socket.AF_UNIX)
-            self.sock.bind(unix)
-            if not unix.startswith("\0"):
-                os.chmod(unix, 0o777)  # anyone may connect, as to a service's socket
-        self.sock.listen()
-        self.sock.settimeout(0.2)
-        self.connections = 0
-        self._stop = False
-        self._thread = threading.Thread(target=self._accept, daemon=True)
-        self._thread.start()
-
-    def _accept(self) -> None:
-        while not self._stop:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                continue
-            self.connections += 1
-            conn.close()
-
-    def close(self) -> None:
-        self._stop = True
-        self._thread.join()
-        self.sock.close()
-
-
-class HostListeners:
-    """A TCP listener on the loopback, a pathname unix socket (in a folder anyone may enter) and
-    an abstract unix socket, as services of the grader's machine (a Dask scheduler, a database)
-    would have: no submission may connect to any."""
-
-    def __init__(self) -> None:
-        self.folder = tempfile.mkdtemp(prefix="tfg-hostile-sockets-")
-        os.chmod(self.folder, 0o755)
-        self.unix_path = os.path.join(self.folder, "service.sock")
-        self.abstract = f"tfg-hostile-{secrets.token_hex(6)}"
-        self.tcp = Listener()
-        self.listeners = [self.tcp, Listener(self.unix_path), Listener("\0" + self.abstract)]
-
-    def fill(self, source: str) -> str:
-        return (source.replace("{{PORT}}", str(self.tcp.port)).replace("{{UNIX_PATH}}", self.unix_path)
-                .replace("{{UNIX_ABSTRACT}}", self.abstract))  # fmt: skip
-
-    def reached(self) -> list[str]:
-        names = ["tcp 127.0.0.1", f"unix {self.unix_path}", f"abstract unix @{self.abstract}"]
-        return [name for name, listener in zip(names, self.listeners) if listener.connections]
-
-    def close(self) -> None:
-        for listener in self.listeners:
-            listener.close()
-        shutil.rmtree(self.folder, ignore_errors=True)
-
-
-def remove(path: str) -> None:
-    """Remove a file, link or folder however deep, whoever owns it (what a case left)."""
-    if os.path.lexists(path):
-        subprocess.run(["rm", "-rf", "--", path], capture_output=True)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_hostile_submission(case: Path, session, course) -> None:
-    expected = json.loads((case / "expected.json").read_text())
-    listeners = HostListeners()
-    source = listeners.fill((case / "fundamentals.py").read_text()).replace("{{COURSE}}", str(ROOT))
-    source = source.replace("{{EXPECTED}}", repr(EXPECTED_LINES))
-    source = source.replace("{{SOLUTION}}", (ROOT / "solutions/chapter1/fundamentals.py").read_text())
-    source = source.replace("{{HUGE}}", HUGE)
-    chapter = course.chapter("chapter1")
-    session.reference(chapter)  # computed under the default limits
-    leaves = expected.get("leaves", [])
-    for path in leaves:
-        remove(path)  # an earlier run's
-    processes = Processes(session.worker.info.uid)
-    try:
-        result = session.grade(chapter, Submission(case.name, source), limits=TEST_LIMITS)
-    finally:
-        listeners.close()
-        left = processes.kill_left()  # what a case leaves must not spoil the next case
-        stayed = [path for path in leaves if os.path.lexists(path)]
-        for path in stayed:
-            remove(path)
+def test_hostile_submission(case: Path, hostile_class: HostileClass) -> None:
+    expected = expected_of(case)
+    assert case.name in hostile_class.rows, f"no row for {case.name}: the batch lost it"
+    result = hostile_class.rows[case.name]
+    reached, stayed = hostile_class.reached.get(case.name, []), hostile_class.stayed[case.name]
     text = submission_text(result, title="", hidden_exist=True)
     problems = []  # every one, in one line first: the evidence of a run in another mode
     scores = expected["score"] if isinstance(expected["score"], list) else [expected["score"]]
@@ -158,13 +63,17 @@ def test_hostile_submission(case: Path, session, course) -> None:
             problems.append(f"the result takes {size} bytes")
     if re.search(r"\r|\x9b|\x1b(?!\[[0-9;]*m)", text):
         problems.append("a control sequence other than our colours")
-    if listeners.reached():
-        problems.append(f"the submission reached the host's {', '.join(listeners.reached())}")
-    if left:
-        problems.append(f"{len(left)} process(es) of the submission outlived it: {'; '.join(left[:3])}")
+    if reached:
+        problems.append(f"the submission reached the host's {', '.join(reached)}")
     if stayed:
         problems.append(f"the submission left {stayed} on the grader's machine")
     assert not problems, "; ".join(problems) + "\n" + text
+
+
+def test_no_hostile_submission_leaves_a_process(hostile_class: HostileClass) -> None:
+    """Nothing the corpus started outlives the batch that graded it (each job's processes are
+    killed with it)."""
+    assert not hostile_class.left, f"{len(hostile_class.left)} process(es) outlived their jobs: {'; '.join(hostile_class.left[:3])}"
 
 
 def test_worker_survives_a_hostile_submission(session, course) -> None:

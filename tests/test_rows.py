@@ -302,7 +302,7 @@ def test_a_link_on_the_command_line_is_refused_too(tmp_path) -> None:
         read_submission(tmp_path / "mine.py", "fundamentals.py")
 
 
-def test_hostile_entries_each_get_one_row_in_a_batch(tmp_path, course) -> None:
+def test_hostile_entries_each_get_one_row_in_a_batch(tmp_path, course, warm_workers) -> None:
     """The batch ends (it used to wait forever on a thread that died) with one row per entry."""
     expected = hostile_entries(tmp_path / "class")
     shutil.copy(SOLUTION, tmp_path / "class/good.py")
@@ -314,7 +314,7 @@ def test_hostile_entries_each_get_one_row_in_a_batch(tmp_path, course) -> None:
         results.update(book.results("chapter1"))
         book.close()
 
-    with Session(course, limits=TEST_LIMITS, jobs=2) as session:
+    with Session(course, limits=TEST_LIMITS, jobs=2, workers=warm_workers) as session:
         runner = threading.Thread(target=grade_class, args=(session,), daemon=True)
         runner.start()
         runner.join(BATCH_DEADLINE_S)
@@ -357,14 +357,14 @@ def test_grade_exits_non_zero_with_one_line_when_the_reference_fails(monkeypatch
     assert "run the same command again" in lines[0]
 
 
-def test_a_batch_regrades_rows_the_reference_failed(tmp_path, course) -> None:
+def test_a_batch_regrades_rows_the_reference_failed(tmp_path, course, warm_workers) -> None:
     chapter = course.chapter("chapter1")
     folder = tmp_path / "class"
     folder.mkdir()
     for name in ("ann", "bob"):
         shutil.copy(SOLUTION, folder / f"{name}.py")
     book = Gradebook(tmp_path / "book.sqlite")
-    with Session(course, limits=STARVED, jobs=1) as session:
+    with Session(course, limits=STARVED, workers=warm_workers) as session:
         run_batch(session, chapter, find_entries(folder), book)
         first = book.results("chapter1")
         assert {r.status for r in first.values()} == {"error"} and book.graded("chapter1") == set()
