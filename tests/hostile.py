@@ -146,8 +146,11 @@ class HostileClass:
 
 
 def grade_hostile_class(course: Course, folder: Path, limits: Limits) -> HostileClass:
-    """Every case spread over the honest classmates, graded by `grade batch`'s own code on two
-    fresh warm workers; then what each case reached or left, and what outlived the batch."""
+    """Every case spread over the honest classmates, graded by `grade batch`'s own code on a
+    fresh warm worker (one: each case's expected result is its own, never a neighbour's fork
+    bomb's; tests/test_hostile.py's CPU hog and tests/test_sandbox_modes_attacks.py's snoop
+    attack a job on the other worker), then what each case reached or left, and what outlived
+    the batch."""
     chapter = course.chapter("chapter1")
     honest = honest_sources(course)
     solution = (ROOT / "solutions/chapter1/fundamentals.py").read_text()
@@ -171,7 +174,7 @@ def grade_hostile_class(course: Course, folder: Path, limits: Limits) -> Hostile
         (folder / f"{rank:03d}-{name}.py").write_text(source)
     book = Gradebook(folder.parent / f"{folder.name}.sqlite")
     try:
-        with Session(course, limits=limits, jobs=2) as session:
+        with Session(course, limits=limits) as session:
             processes = [Processes(uid) for uid in dict.fromkeys(w.info.uid for w in session.workers)]
             try:
                 run_batch(session, chapter, find_entries(folder), book)

@@ -1,8 +1,8 @@
 """A batch's promise: every honest student gets exactly the score they get alone, whatever their
 classmates submitted. Forty honest submissions (right, partly right, stubs) are interleaved with
-every hostile case of tests/data/hostile/ and graded with two workers (tests/hostile.py, once per
-run: tests/test_hostile.py asserts the hostile rows); each honest row must equal that submission
-graded alone on a fresh worker."""
+every hostile case of tests/data/hostile/ and graded in one batch (tests/hostile.py, once per
+run: tests/test_hostile.py asserts the hostile rows), each job on the worker the one before it
+ran on; each honest row must equal that submission graded alone on a fresh worker."""
 
 from __future__ import annotations
 
