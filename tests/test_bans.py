@@ -272,6 +272,7 @@ ALIASES = [  # a path a student may write, the ban's path: the resolver takes th
 ]
 
 
+@pytest.mark.slow
 def test_aliases_the_resolver_assumes_are_the_same_objects_in_the_installed_packages() -> None:
     """Checked with the real TensorFlow, Keras and NumPy (in a process of its own), together with
     every ban path of the course: each names an object that exists (where its library does)."""
@@ -383,6 +384,7 @@ def test_run_time_records_calls_the_source_cannot_see(tmp_path: Path) -> None:
 # --- end to end, in the sandbox ------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_own_names_and_try_out_code_score_full_marks(session) -> None:
     """The class of false bans testers saw, all in one submission: a summary dict, a
     count_params helper, a tanh variable, np.tanh and summary() under __main__."""

@@ -26,6 +26,8 @@ from grader.session import Session
 
 from conftest import ROOT, TEST_LIMITS
 
+pytestmark = pytest.mark.slow  # batches of chapter 1 through the library and the CLI
+
 SOLUTION = ROOT / "solutions/chapter1/fundamentals.py"
 STUB = ROOT / "exercises/chapter1/fundamentals.py"
 HOSTILE = ROOT / "tests/data/hostile"

@@ -6,11 +6,15 @@ ran on; each honest row must equal that submission graded alone on a fresh worke
 
 from __future__ import annotations
 
+import pytest
+
 from grader.session import Session
 from grader.submission import Submission
 
 from conftest import TEST_LIMITS
 from hostile import CASES, HostileClass
+
+pytestmark = pytest.mark.slow  # the hostile class and forty honest submissions graded alone
 
 
 def test_hostile_classmates_change_no_honest_score(course, hostile_class: HostileClass) -> None:

@@ -18,6 +18,8 @@ from grader.validate import alternatives, load_mutant, mutants, mutate, validate
 
 from conftest import ROOT
 
+pytestmark = pytest.mark.slow  # `grade validate` on every chapter
+
 COURSE = Course(ROOT)
 CHAPTERS = list(COURSE.chapters.values())
 

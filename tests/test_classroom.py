@@ -23,6 +23,8 @@ from grader.platforms.classroom import ClassroomResult
 
 from conftest import ROOT
 
+pytestmark = pytest.mark.slow  # releases, workflows and the reporter under node
+
 REPORTER = ROOT / "tests/data/autograding-grading-reporter/main.js"
 SOLUTION = ROOT / "solutions/chapter1/fundamentals.py"
 NO_BIAS = ("return input_size * units + (units if use_bias else 0)", "return input_size * units")

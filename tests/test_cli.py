@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import json
 import os
 import pty
@@ -147,6 +149,7 @@ def test_tensorflows_internal_wording_is_cut_to_its_meaning(tmp_path, grade) -> 
     assert "function_node" not in text and "job:localhost" not in text and "[Op:" not in text
 
 
+@pytest.mark.slow
 def test_lines_fit_the_terminal_and_the_sandbox_is_one_line(tmp_path, grade) -> None:
     work = tmp_path / "fundamentals.py"
     work.write_text(SOLUTION.replace(DENSE, "return input_size * units"))
@@ -179,6 +182,7 @@ def test_chapter_help_only_and_the_json_stays_clean(tmp_path, grade) -> None:
     assert bad.returncode == 2 and "no check 'rellu' in chapter1. Did you mean relu?" in bad.stderr
 
 
+@pytest.mark.slow
 def test_a_spinner_on_a_terminal_and_none_with_json(tmp_path) -> None:
     """stderr on a pseudo-terminal: the spinner is drawn there, and never with --json."""
     work = tmp_path / "fundamentals.py"
@@ -205,6 +209,7 @@ def test_a_spinner_on_a_terminal_and_none_with_json(tmp_path) -> None:
     assert json.loads(shown[("--json",)][0])["score"] == 1
 
 
+@pytest.mark.slow
 def test_grade_chapter_finds_the_notebook_and_says_which_of_two_edited_files_it_graded(tmp_path, grade) -> None:
     course = _student_course(tmp_path / "course")
     here = course / "exercises" / "chapter1"
@@ -231,6 +236,7 @@ def test_grade_chapter_finds_the_notebook_and_says_which_of_two_edited_files_it_
     assert "submission: fundamentals.py " in text and "note:" not in text, text
 
 
+@pytest.mark.slow
 def test_watch_grades_again_when_the_file_is_saved(tmp_path) -> None:
     work = tmp_path / "fundamentals.py"
     work.write_text(SOLUTION.replace("return np.maximum(np.asarray(z), 0.0)", "return np.asarray(z)"))

@@ -18,6 +18,8 @@ from grader.session import Session
 
 from conftest import ROOT, TEST_LIMITS
 
+pytestmark = pytest.mark.slow  # a Dask cluster
+
 SOLUTION = ROOT / "solutions/chapter1/fundamentals.py"
 STUB = ROOT / "exercises/chapter1/fundamentals.py"
 HOSTILE = ROOT / "tests/data/hostile"

@@ -13,6 +13,8 @@ from grader.submission import Submission
 
 from conftest import ROOT
 
+pytestmark = pytest.mark.slow  # chapters 5 to 8 graded in styles of their own
+
 COURSE = Course(ROOT)
 
 # (chapter, alternative in solutions/chapterN/alternatives/, the style it stands for)

@@ -22,6 +22,8 @@ from conftest import ROOT, run_cli
 from modes import MemoryCgroup, needed_paths, path_without_bwrap, reveal_script
 from wheels import INSTALL_ENV, offline_pip, wheelhouse
 
+pytestmark = pytest.mark.slow  # autograder zips run in stand-ins for Gradescope's container
+
 SOLUTION = ROOT / "solutions/chapter1/fundamentals.py"
 HOSTILE = ROOT / "tests/data/hostile"
 NO_BIAS = ("return input_size * units + (units if use_bias else 0)", "return input_size * units")

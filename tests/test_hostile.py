@@ -36,6 +36,8 @@ from conftest import ROOT, TEST_LIMITS
 from hostile import CASES, HostileClass, expected_of, remove
 from modes import Processes
 
+pytestmark = pytest.mark.slow  # the hostile corpus and attacks that need workers of their own
+
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])

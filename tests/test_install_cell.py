@@ -28,6 +28,8 @@ from grader.release import write_release
 
 from test_release import _small_course
 
+pytestmark = pytest.mark.slow  # real Jupyter kernels installing the course
+
 nbclient = pytest.importorskip("nbclient")
 KERNEL = "tfg-fresh"
 

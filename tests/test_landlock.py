@@ -148,6 +148,7 @@ def test_batch_and_classroom_refuse_a_weaker_sandbox_unless_told(tmp_path, monke
         assert "Traceback" not in ran.output
 
 
+@pytest.mark.slow
 def test_stale_exchange_folders_never_stop_a_run(tmp_path, monkeypatch) -> None:
     """Anyone may make a file or folder with the exchange folders' name in the temp folder: a
     pid no process can have, a link, a file, a chain thousands deep in a dead grader's folder.

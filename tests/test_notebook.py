@@ -22,6 +22,8 @@ from grader.submission import read_submission
 
 from conftest import ROOT
 
+pytestmark = pytest.mark.slow  # notebooks graded, some in real Jupyter kernels
+
 SOLUTION = (ROOT / "solutions/chapter1/fundamentals.py").read_text()
 STUB = (ROOT / "exercises/chapter1/fundamentals.py").read_text()
 

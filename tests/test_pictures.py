@@ -3,9 +3,13 @@ colour scale; written for a real Grad-CAM mistake and shown inline in the notebo
 
 from __future__ import annotations
 
+import pytest
+
 import numpy as np
 
 from grader.pictures import as_image, comparison_figure, write_comparison
+
+pytestmark = pytest.mark.slow  # chapter 7's pictures through batches and kernels
 
 
 def test_the_figure_titles_each_panel_and_shares_one_colour_bar() -> None:

@@ -27,6 +27,8 @@ from grader.submission import Submission
 from conftest import ROOT
 from wheels import INSTALL_ENV, offline_pip, wheelhouse
 
+pytestmark = pytest.mark.slow  # student releases graded as a student would
+
 
 def _small_course(root):
     """chapter 1 of the course, with its solutions, engine and README."""

@@ -24,6 +24,8 @@ from grader.render import file_stem
 
 from conftest import ROOT
 
+pytestmark = pytest.mark.slow  # the HTML report in headless Chromium
+
 SOLUTION = ROOT / "solutions/chapter1/fundamentals.py"
 STUB = ROOT / "exercises/chapter1/fundamentals.py"
 NO_BIAS = ("return input_size * units + (units if use_bias else 0)", "return input_size * units")

@@ -31,6 +31,7 @@ from grader.grading import grade_submission, reference_observations
 from grader.judges import close, exact, judge_cases
 from grader.models import Case, CheckResult, Environment, Limits, Observation, SubmissionResult
 from grader.render import batch_table
+from grader.reference_cache import CACHE_ENV
 from grader.session import Session
 from grader.submission import Submission, read_submission
 
@@ -177,6 +178,7 @@ def test_retryable_rows_are_graded_again_and_a_regrade_keeps_old_rows(tmp_path) 
     book.close()
 
 
+@pytest.mark.slow
 def test_a_stopped_regrade_is_finished_by_the_same_command(tmp_path, monkeypatch) -> None:
     """A --regrade stopped part-way has kept every old row; running it again finishes that pass
     (grades only the rows it had not reached) instead of starting from nothing."""
@@ -324,6 +326,7 @@ def test_hostile_entries_each_get_one_row_in_a_batch(tmp_path, course, warm_work
     assert all(results[s].status == "unreadable" for s in expected)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("make", [_nested_notebook, _surrogate_notebook])
 def test_grade_a_hostile_notebook_is_one_line(tmp_path, make) -> None:
     path = make(tmp_path / "work.ipynb")
@@ -348,7 +351,9 @@ def test_a_reference_that_cannot_be_observed_is_the_graders_error(session, cours
     assert any("the same command grades it again" in m for m in result.messages)
 
 
+@pytest.mark.slow
 def test_grade_exits_non_zero_with_one_line_when_the_reference_fails(monkeypatch) -> None:
+    monkeypatch.setenv(CACHE_ENV, "off")  # observed live, as after any change to what makes it
     monkeypatch.setattr(cli, "Session", functools.partial(Session, limits=STARVED))
     run = CliRunner().invoke(cli.main, ["chapter1", "--submission", str(SOLUTION), "--device", "cpu"])
     assert run.exit_code == ExitCode.NOT_GRADED, run.output
@@ -377,6 +382,7 @@ def test_a_batch_regrades_rows_the_reference_failed(tmp_path, course, warm_worke
     book.close()
 
 
+@pytest.mark.slow
 def test_grade_batch_exits_4_until_the_same_command_grades_the_rows_again(tmp_path, monkeypatch) -> None:
     folder = tmp_path / "class"
     folder.mkdir()
@@ -392,6 +398,7 @@ def test_grade_batch_exits_4_until_the_same_command_grades_the_rows_again(tmp_pa
     assert "20/20  completed" in run.output
 
 
+@pytest.mark.slow
 def test_a_lost_worker_leaves_a_row_the_next_run_regrades(tmp_path, course) -> None:
     """Killing the worker mid-job is no student's doing: the row in flight is `error` and
     retryable (it used to be a final `crashed`), and the next run grades it."""
@@ -418,6 +425,7 @@ def test_a_lost_worker_leaves_a_row_the_next_run_regrades(tmp_path, course) -> N
     book.close()
 
 
+@pytest.mark.slow
 def test_a_timeout_on_a_starved_machine_is_graded_again(session, course, monkeypatch) -> None:
     """A check that ran out of wall time while runnable tasks waited for a CPU most of the time
     (Linux's CPU pressure) may be the machine's doing: the row says so and is retryable. One
@@ -522,6 +530,7 @@ def test_entry_names_stay_unique_and_text(tmp_path) -> None:
     assert all(s.encode("utf-8") for s in students)  # no lone surrogate left
 
 
+@pytest.mark.slow
 def test_names_a_classmate_chooses_break_no_export_and_push_no_one_out(tmp_path) -> None:
     """A file named after a classmate (alice.ipynb beside alice's alice.py) gives alice one row
     and lists the other file; a name that is not UTF-8, one too long for a file name and one with

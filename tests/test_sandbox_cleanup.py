@@ -3,6 +3,8 @@ clean up retires, and the exchange folders of a grader killed with SIGKILL are r
 
 from __future__ import annotations
 
+import pytest
+
 import os
 import subprocess
 import sys
@@ -15,6 +17,8 @@ from grader.session import Session
 from grader.submission import Submission
 
 from conftest import TEST_LIMITS
+
+pytestmark = pytest.mark.slow  # workers that retire and start again
 
 
 def test_remove_tree_removes_a_chain_deeper_than_recursion_and_path_limits(tmp_path) -> None:

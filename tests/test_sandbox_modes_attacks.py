@@ -35,6 +35,8 @@ from grader.submission import Submission
 from conftest import ROOT, TEST_LIMITS
 from modes import kill_pids, processes_with_comm
 
+pytestmark = pytest.mark.slow  # cross-run attacks on batches, CLIs and Dask
+
 SOLUTION = (ROOT / "solutions/chapter1/fundamentals.py").read_text()
 STUB = (ROOT / "exercises/chapter1/fundamentals.py").read_text()
 DENSE_ONLY = '''

@@ -20,6 +20,8 @@ from grader.recorded import load_recording, other_stack_note, recorded_path, rec
 
 from conftest import ROOT
 
+pytestmark = pytest.mark.slow  # recording and grading on another stack's versions
+
 COLAB = Stack(python="3.13.0", tensorflow="2.20.0", keras="3.13.2", numpy="2.5.5")
 
 
