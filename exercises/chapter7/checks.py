@@ -58,11 +58,33 @@ def _as_array(value):
 HEATMAP = _heatmap_compare(rtol=1e-4, atol=1e-4)
 
 
+_NETWORKS = {}  # (architecture, sequential) -> the model built for it in this process
+
+
 def _build(arch, rng, sequential=False, positive=False):
     """A small CNN with weights drawn from `rng` (made positive with `positive`); returns
-    (model, name of its last Conv2D)."""
+    (model, name of its last Conv2D).
+
+    Building a Keras model costs more than the cases run on it, so the network of an
+    architecture is built once per process and shared by the checks that use it; every call
+    gives all of its weights fresh values from `rng`, the same ones a new model would get."""
+    key = (repr(arch), sequential)
+    if key not in _NETWORKS:
+        _NETWORKS[key] = _network(arch, sequential)
+    model = _NETWORKS[key]
+    for layer in model.layers:
+        shapes = [tuple(w.shape) for w in layer.weights]
+        if shapes:
+            kernel = rng.normal(scale=0.6, size=shapes[0])
+            kernel = np.abs(kernel) if positive else kernel
+            bias = rng.uniform(0.0, 0.1, size=shapes[1])
+            layer.set_weights([kernel.astype("float32"), bias.astype("float32")])
+    return model, "features"
+
+
+def _network(arch, sequential):
+    """The Keras model of `arch`, its weights as Keras initialises them."""
     import keras
-    import numpy as np
 
     shape, spec, classes = arch
     convs = [i for i, s in enumerate(spec) if s[0] == "c"]
@@ -88,14 +110,7 @@ def _build(arch, rng, sequential=False, positive=False):
         for layer in layers:
             x = layer(x)
         model = keras.Model(inputs, x)
-    for layer in model.layers:
-        weights = layer.get_weights()
-        if weights:
-            kernel = rng.normal(scale=0.6, size=weights[0].shape)
-            kernel = np.abs(kernel) if positive else kernel
-            bias = rng.uniform(0.0, 0.1, size=weights[1].shape)
-            layer.set_weights([kernel.astype("float32"), bias.astype("float32")])
-    return model, "features"
+    return model
 
 
 def _image(shape, rng):
@@ -137,9 +152,12 @@ def gradient_model(sub, ctx):
         ctx.case(label, observe)
 
 
-def heatmap_cases(sub, ctx, archs, per_model=2, positive=()):
+def heatmap_cases(sub, ctx, archs, per_model=1, positive=()):
     """Heatmaps of random images, for the argmax class and for another given class; the models
-    named in `positive` get positive weights only."""
+    named in `positive` get positive weights only. Each student's call builds a model of its
+    own (their gradcam_model), the cost of a case: one image per model already shows every
+    mistake the checks know, each CNN adding its own (pooling after the conv layer, Flatten or
+    global pooling, positive weights)."""
     for key, arch in archs.items():
         model, conv = _build(arch, ctx.rng, positive=key in positive)
         for n in range(per_model):
