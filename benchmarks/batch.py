@@ -49,6 +49,7 @@ from grader.submission import syntax_error  # noqa: E402
 from grader.validate import load_mutant, mutants, mutate  # noqa: E402
 
 SEED = 2026
+THROUGHPUT_TARGET = 60  # submissions a minute, TensorFlow's import and the reference included
 
 
 def make_submissions(chapter, folder: Path, n: int) -> list[Path]:
@@ -212,6 +213,8 @@ def main() -> None:
     print(f"batch     {batch_wall:7.1f} s  {batch_rate:7.1f} submissions/min (TensorFlow import and reference run included)")
     print(f"baseline  {baseline_wall:7.1f} s  {base_rate:7.1f} submissions/min (fresh process per submission, {args.jobs} at a time)")
     print(f"ratio     {batch_rate / base_rate:7.1f}x   (target >= 3x)")
+    print(f"throughput {batch_rate:6.1f} submissions/min: target >= {THROUGHPUT_TARGET:g} on every chapter "
+          f"(chapter4 the heaviest): {'ok' if batch_rate >= THROUGHPUT_TARGET else 'SLOW'}")
     print(f"per submission: {batch_each * 1000:.0f} ms in the batch (fork, sandbox, probes, judging) vs "
           f"{warm_each * 1000:.0f} ms for the checks alone in a warm process: "
           f"{batch_each / warm_each:.2f}x (target <= 1.5x)")
