@@ -34,7 +34,7 @@ from grader.submission import Submission
 
 from conftest import ROOT, TEST_LIMITS
 from hostile import CASES, HostileClass, expected_of, remove
-from modes import Processes
+from modes import Processes, asked_mode
 
 pytestmark = pytest.mark.slow  # the hostile corpus and attacks that need workers of their own
 
@@ -126,6 +126,7 @@ def test_children_start_from_memory_in_huge_pages(session, course) -> None:
         assert huge_kb == 0
 
 
+@pytest.mark.skipif(asked_mode() is not None, reason="it makes a mode of its own; a mode run is in a real one")
 @pytest.mark.parametrize("landlock", [True, False], ids=["landlock", "without-landlock"])
 def test_without_uid_separation_a_job_leaves_nothing_for_the_next(course, monkeypatch, landlock) -> None:
     """A grader that is not root runs submissions as its own user. Landlock refuses it /tmp and
