@@ -26,6 +26,108 @@ def _lr(model):
     return float(f"{float(model.optimizer.learning_rate.numpy()):.6g}")
 
 
+_SCRIPTED = {}  # the scripted model and its data, made by the first scripted fit of a run
+
+
+def _scripted_model():
+    """The model every scripted fit shares, made once per run: making and compiling a Keras
+    model costs more than a scripted fit, and `_scripted_fit` sets back all a fit changes.
+
+    Its fit is Keras' own loop, callbacks, History and evaluate-per-epoch; what it leaves out
+    costs time and shows no callback anything: a step reads no batch (its losses are scripted),
+    the loss is averaged in float32 as keras.metrics.Mean does (the numbers a real fit logs,
+    0.8 as 0.800000011920929), and the validation pass is Keras' evaluate without its data
+    iterator (the same hooks, in the same order, with the same logs).
+    """
+    if _SCRIPTED:
+        return _SCRIPTED["model"], _SCRIPTED["data"]
+    import keras
+    import numpy as np
+    import tensorflow as tf
+    from keras.src.utils.python_utils import pythonify_logs
+
+    script = {}
+
+    class Scripted(keras.Model):
+        def __init__(self):
+            super().__init__()
+            # The only weight: training steps taken when the weights were saved.
+            self.count = self.add_weight(shape=(), initializer="zeros", trainable=False, name="count")
+
+        @property
+        def metrics(self):
+            return []
+
+        def reset_metrics(self):
+            # kept in `script`: an attribute of a Keras model costs its tracking at every set
+            script["sum"], script["seen"] = np.float32(0), np.float32(0)
+
+        def _mean(self, loss):
+            """The running mean of the epoch's losses, as keras.metrics.Mean computes it."""
+            script["sum"] += np.float32(loss)
+            script["seen"] += np.float32(1)
+            return {"loss": script["sum"] / script["seen"]}
+
+        def call(self, x):
+            return x
+
+        def make_train_function(self, force=False):
+            def train_function(iterator):
+                logs = self._mean(script["train"][script["steps run"]])
+                script["steps run"] += 1
+                self.count.assign_add(1.0)
+                return logs
+
+            self.train_function = train_function
+
+        def make_test_function(self, force=False):
+            def test_function(iterator):
+                if iterator is not None:  # an evaluate() of a callback's own reads its batch
+                    next(iterator)
+                return self._mean(script["val"][script["steps run"] // script["steps"] - 1])
+
+            self.test_function = test_function
+
+        def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
+                     steps=None, callbacks=None, return_dict=False, **kwargs):
+            """Keras 3's evaluate as fit calls it (its CallbackList, `validation_steps`
+            steps), line for line, less the data iterator it makes each epoch; called by
+            anyone else, Keras' own."""
+            if not kwargs.pop("_use_cached_eval_dataset", False):
+                return super().evaluate(x, y, batch_size, verbose, sample_weight, steps, callbacks,
+                                        return_dict, **kwargs)
+            self.make_test_function()
+            self.stop_evaluating = False
+            callbacks.on_test_begin()
+            logs = {}
+            self.reset_metrics()
+            for step in range(steps):
+                callbacks.on_test_batch_begin(step)
+                logs = self.test_function(None)
+                callbacks.on_test_batch_end(step, logs)
+                if self.stop_evaluating:
+                    break
+            logs = pythonify_logs(self._get_metrics_result_or_logs(logs))
+            callbacks.on_test_end(logs)
+            return logs
+
+        def script(self, train, val, steps):
+            """Losses for the next fit, from the first step on, with the weights and the
+            learning rate (1.0) of a fresh model; the script counts the steps run."""
+            script.update({"train": train, "val": val, "steps": steps, "steps run": 0})
+            self.reset_metrics()
+            self.count.assign(0.0)
+            self.optimizer.learning_rate = 1.0
+            return script
+
+    model = Scripted()
+    model.compile(optimizer=keras.optimizers.SGD(1.0), run_eagerly=True)
+    # One endless dataset: Keras keeps its iterator across epochs (fast on a small CPU).
+    data = tf.data.Dataset.from_tensors((np.zeros((1, 1), "float32"),) * 2).repeat()
+    _SCRIPTED.update(model=model, data=data)
+    return model, data
+
+
 def _scripted_fit(callbacks, train, val, steps=1):
     """fit() a model whose losses are scripted: `train[i]` is the loss of training step i,
     `val[e]` the validation loss after epoch e; at most len(val) epochs of `steps` steps.
@@ -34,46 +136,16 @@ def _scripted_fit(callbacks, train, val, steps=1):
     ends with, the learning rate in each epoch and after the last, and the history.
     """
     import keras
-    import numpy as np
-    import tensorflow as tf
 
-    done = {"steps": 0}
-
-    class Scripted(keras.Model):
-        def __init__(self):
-            super().__init__()
-            # The only weight: training steps taken when the weights were saved.
-            self.count = self.add_weight(shape=(), initializer="zeros", trainable=False, name="count")
-            self.tracker = keras.metrics.Mean(name="loss")
-
-        @property
-        def metrics(self):
-            return [self.tracker]
-
-        def call(self, x):
-            return x
-
-        def train_step(self, data):
-            self.tracker.update_state(float(train[done["steps"]]))
-            done["steps"] += 1
-            self.count.assign_add(1.0)
-            return {"loss": self.tracker.result()}
-
-        def test_step(self, data):
-            self.tracker.update_state(float(val[done["steps"] // steps - 1]))
-            return {"loss": self.tracker.result()}
-
-    model = Scripted()
-    model.compile(optimizer=keras.optimizers.SGD(1.0), run_eagerly=True)
+    model, data = _scripted_model()
+    run = model.script(train, val, steps)
     lrs = []
     watch = keras.callbacks.LambdaCallback(
         on_epoch_begin=lambda epoch, logs: lrs.append(_lr(model)))
-    # One endless dataset: Keras keeps its iterator across epochs (fast on a small CPU).
-    data = tf.data.Dataset.from_tensors((np.zeros((1, 1), "float32"),) * 2).repeat()
     history = model.fit(data, steps_per_epoch=steps, epochs=len(val), validation_data=data,
                         validation_steps=1, shuffle=False, callbacks=[watch, *callbacks], verbose=0)
     lrs.append(_lr(model))
-    return {"epochs run": len(history.epoch), "training steps run": done["steps"],
+    return {"epochs run": len(history.epoch), "training steps run": run["steps run"],
             "weights are from epoch": int(model.count.numpy()) // steps - 1,
             "learning rate per epoch, then final": lrs, "history": history.history}
 
@@ -232,8 +304,10 @@ def _penalty_case(sub, ctx, n_in, units, kernel_l2, bias_l1):
         output = model(x)
         penalty = float(sum(float(np.asarray(l)) for l in model.losses))
         model.compile(optimizer="sgd", loss="mse", run_eagerly=True)
+        # Keras' test step on the one batch evaluate() would make of the 8 rows, without the
+        # data pipeline evaluate() builds for it: the same loss, in a fifth of the time.
         return {"output": output, "sum of model.losses": penalty,
-                "evaluate() loss (mse + penalty)": model.evaluate(x, y, verbose=0)}
+                "loss Keras evaluates on the batch (mse + penalty)": model.test_on_batch(x, y)}
 
     ctx.case(f"regularised_dense({units}, kernel_l2={kernel_l2}, bias_l1={bias_l1}) on {n_in} "
              "features, with grader weights", run)
@@ -241,7 +315,7 @@ def _penalty_case(sub, ctx, n_in, units, kernel_l2, bias_l1):
 
 @check(points=2, compare=close(rtol=1e-5, atol=1e-6))
 def regularisation_penalty(sub, ctx):
-    "Dense with an L2 kernel and L1 bias penalty: model.losses and the loss evaluate() reports."
+    "Dense with an L2 kernel and L1 bias penalty: model.losses and the loss Keras evaluates."
     for n_in, units, kernel_l2, bias_l1 in [(3, 4, 0.01, 0.5), (5, 2, 0.1, 0.002), (2, 6, 0.003, 0.03)]:
         _penalty_case(sub, ctx, n_in, units, kernel_l2, bias_l1)
 
@@ -355,6 +429,22 @@ def batch_norm_config(sub, ctx):
         ctx.case(_bn_label(*spec), run, *spec)
 
 
+def _train(model, x, y, batch, epochs):
+    """What fit(x, y, batch_size=batch, epochs=epochs, shuffle=False) does to the weights, to
+    the bit: Keras' train step (the compiled loss, the model's penalties, the gradient, the
+    optimizer's update) on the same batches in the same order, without the data pipeline,
+    callbacks and loss metric around it, which cost more than the steps."""
+    import tensorflow as tf
+
+    for _ in range(epochs):
+        for start in range(0, len(x), batch):
+            xb, yb = x[start:start + batch], y[start:start + batch]
+            with tf.GradientTape() as tape:
+                loss = model.compute_loss(x=xb, y=yb, y_pred=model(xb, training=True), training=True)
+            if weights := model.trainable_weights:  # as Keras: no update where nothing trains
+                model.optimizer.apply(tape.gradient(loss, weights), weights)
+
+
 def _bn_training(sub, ctx, momentum, epsilon, axis, gamma, beta_stddev, shape):
     import keras
     import numpy as np
@@ -368,17 +458,17 @@ def _bn_training(sub, ctx, momentum, epsilon, axis, gamma, beta_stddev, shape):
         x = (offset + spread * ctx.rng.normal(size=(24, *shape))).astype("float32")
         y = ctx.rng.normal(size=(24, *shape)).astype("float32")
         model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse", run_eagerly=True)
-        model.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
+        _train(model, x, y, batch=8, epochs=2)
         x_new = (offset + spread * ctx.rng.normal(size=(5, *shape))).astype("float32")
         return {"moving_mean": layer.moving_mean, "moving_variance": layer.moving_variance,
                 "model(new data, training=False)": model(x_new, training=False)}
 
     ctx.case(_bn_label(momentum, epsilon, axis, gamma, beta_stddev, shape)
-             + ", after fit(2 epochs of 3 batches) on grader data", run)
+             + ", after 2 epochs of 3 training steps (batches of 8 in order) on grader data", run)
 
 
 @check(points=2, compare=close(rtol=1e-4, atol=1e-5))
 def batch_norm_training(sub, ctx):
-    "BatchNormalization in a real fit: moving mean and variance after 6 steps, then inference."
+    "BatchNormalization in Keras training steps: moving mean and variance after 6 steps, then inference."
     for spec in BATCH_NORM:
         _bn_training(sub, ctx, *spec)

@@ -1,7 +1,7 @@
 """Hidden checks of chapter 4: fresh scripted losses, coefficients and configurations, on the
 public checks' scripted-loss fit."""
 
-from checks import _early_stop, _lr_schedule, _scripted_fit, _show
+from checks import _early_stop, _lr_schedule, _scripted_fit, _show, _train
 from grader.checks import check
 from grader.judges import close, exact
 
@@ -129,9 +129,9 @@ def batch_norm_random(sub, ctx):
             x = (ctx.rng.normal(size=shape) * 2 + ctx.rng.uniform(0.5, 3, size=shape)
                  * ctx.rng.normal(size=(16, *shape))).astype("float32")
             model.compile(optimizer=keras.optimizers.SGD(0.05), loss="mse", run_eagerly=True)
-            model.fit(x, np.zeros_like(x), batch_size=4, epochs=1, shuffle=False, verbose=0)
+            _train(model, x, np.zeros_like(x), batch=4, epochs=1)
             return {"moving_mean": layer.moving_mean, "moving_variance": layer.moving_variance,
                     "model(x[:3], training=False)": model(x[:3], training=False)}
 
         ctx.case(f"batch_norm(momentum={momentum}, epsilon={epsilon}, axis={axis}, gamma={gamma}, "
-                 f"beta_stddev=0.05) on inputs of shape {shape}, after fit(4 batches)", run)
+                 f"beta_stddev=0.05) on inputs of shape {shape}, after 4 training steps (batches of 4)", run)
