@@ -6,8 +6,8 @@ deterministic weights into it as into the reference model (a weight's values dep
 shape, so the order in which layers were created does not matter), and compares parameter
 counts, the output shapes of the layers with weights (seen by calling the model on real inputs,
 so `Dense` then a separate `ReLU()` and a subclassed `call` using `tf.nn` are the same network)
-and predictions. Losses are judged by a short real `fit` and on the model's outputs handed over
-as plain numbers.
+and predictions. Losses are judged by real train steps (`train_on_batch`) and on the model's
+outputs handed over as plain numbers.
 """
 
 from grader.checks import ChapterSpec, check
@@ -300,9 +300,15 @@ def _classifier(n_features, n_classes, last_activation, base):
     return model
 
 
-def _fit_compiled(sub, x, y, last_activation, learning_rate, base, epochs=2, n_classes=None):
-    """Compile with the student's choice, then a short fit done by the probe. `n_classes`
-    defaults to what the labels show."""
+def _fit_compiled(sub, x, y, last_activation, learning_rate, base, n_classes=None):
+    """Compile with the student's choice, then train_on_batch on each batch of 16 in turn.
+    `n_classes` defaults to what the labels show.
+
+    Each step's loss and metrics are recorded: the second shows the learning rate and the
+    optimizer, the third momentum, if any. train_on_batch runs the train step the compile made, as
+    fit does, without fit's input pipeline; eagerly (`run_eagerly` set after the student's
+    compile), which spares tracing a step for every model, most of what a short compiled fit
+    costs."""
     import keras
     import numpy as np
 
@@ -315,12 +321,13 @@ def _fit_compiled(sub, x, y, last_activation, learning_rate, base, epochs=2, n_c
     # the wrong kind of output in fit: the same outputs as plain numbers show what it was told.
     outputs = keras.ops.convert_to_tensor(np.asarray(model(x[:16])))
     plain = float(model.compute_loss(x=x[:16], y=y[:16], y_pred=outputs))
-    history = model.fit(x, y, epochs=epochs, batch_size=16, shuffle=False, verbose=0).history
+    model.run_eagerly = True
+    steps = [model.train_on_batch(x[i:i + 16], y[i:i + 16], return_dict=True) for i in range(0, len(x), 16)]
     return {
         "returns the model": returned is model,
         "loss of the model's outputs handed over as plain numbers": plain,
-        "loss per epoch": history.get("loss"),
-        "metrics per epoch": [history[k] for k in history if k != "loss"],
+        "loss of each step": [logs.get("loss") for logs in steps],
+        "metrics of each step": [[logs[k] for k in logs if k != "loss"] for logs in steps],
     }
 
 
@@ -331,12 +338,12 @@ def compile_for_labels(sub, ctx):
 
     base = int(ctx.rng.integers(2**31))
     n_classes = 3
-    x = _inputs(ctx, 64, 5)
-    labels = ctx.rng.integers(0, n_classes, size=64)
+    x = _inputs(ctx, 48, 5)
+    labels = ctx.rng.integers(0, n_classes, size=48)
     for kind, y in [("integer", labels), ("one-hot", np.eye(n_classes, dtype="float32")[labels])]:
         for last in ["softmax", "linear"]:
             label = (f"compile_classifier(model with a {last} last layer, {kind} labels of shape "
-                     f"{y.shape}, learning_rate=0.1), then fit 2 epochs")
+                     f"{y.shape}, learning_rate=0.1), then train_on_batch on 3 batches of 16")
             ctx.case(label, _fit_compiled, sub, x, y, last, 0.1, base)
 
 
@@ -344,7 +351,7 @@ def compile_for_labels(sub, ctx):
 def fit_and_evaluate(sub, ctx):
     "fit_and_evaluate: train without shuffling, then evaluate on the test data."
     base = int(ctx.rng.integers(2**31))
-    _fit_and_evaluate_case(sub, ctx, base, 96, 32, 5, 3, epochs=3, batch_size=16)
+    _fit_and_evaluate_case(sub, ctx, base, 32, 16, 5, 3, epochs=2, batch_size=16)
 
 
 def _fit_and_evaluate_case(sub, ctx, base, n_train, n_test, n_features, n_classes, epochs, batch_size):
@@ -362,8 +369,9 @@ def _fit_and_evaluate_case(sub, ctx, base, n_train, n_test, n_features, n_classe
     y_train = ctx.rng.integers(0, n_classes, size=n_train)
     y_test = ctx.rng.integers(0, n_classes, size=n_test)
     model = _classifier(n_features, n_classes, "softmax", base)
+    # run eagerly: the same fit and evaluate the student calls, without a traced step per model
     model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"], run_eagerly=True)
     label = (f"fit_and_evaluate(model, {n_train} training and {n_test} test samples, "
              f"epochs={epochs}, batch_size={batch_size})")
     printed = io.StringIO()

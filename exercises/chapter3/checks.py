@@ -168,12 +168,75 @@ def _pick(logs, names):
     return {name: logs[name] for name in names}
 
 
+def _compiled_step(ctx, what, n, feeds):
+    """update_state on each batch, then result(), traced into one tf.function: what fit and
+    evaluate do by default, with symbolic tensors of unknown batch size and no autograph (Keras'
+    step leaves a metric's code unconverted), so a metric that needs eager tensors (`.numpy()`,
+    NumPy on tensors, a tensor as a Python bool) fails here as it fails there. The loops of
+    `_fit_evaluate` run eagerly (a compiled step would cost a trace per model and input form), so
+    the returned `gate()` makes them fail as a compiled loop would where the metrics raise here or
+    give other results here than eagerly on the same batches.
+
+    `feeds()` gives fresh (name, metric, y_true, y_pred, sample_weight or None) with whole
+    arrays, fed in batches of 16."""
+    import numpy as np
+    import tensorflow as tf
+
+    label = (f"{what}: update_state on {n} samples in batches of 16, then result(), inside a compiled "
+             "step (a tf.function, as fit and evaluate run them)")
+    held = {"problem": None}
+
+    def batches(fed):
+        arrays = [a for _, _, *data in fed for a in data if a is not None]
+        return [[a[start:start + 16] for a in arrays] for start in range(0, len(arrays[0]), 16)]
+
+    def update(fed, tensors):
+        tensors = iter(tensors)
+        for _, metric, _, _, weight in fed:
+            y_true, y_pred = next(tensors), next(tensors)
+            if weight is None:
+                metric.update_state(y_true, y_pred)
+            else:
+                metric.update_state(y_true, y_pred, sample_weight=next(tensors))
+        return [metric.result() for _, metric, *_ in fed]
+
+    def run():
+        fed = feeds()
+        first = batches(fed)[0]
+        specs = [tf.TensorSpec((None, *a.shape[1:]), tf.as_dtype(a.dtype)) for a in first]
+        step = tf.function(lambda *tensors: update(fed, tensors), input_signature=specs, autograph=False)
+        held["problem"] = "they raised an error there"
+        for batch in batches(fed):
+            results = step(*batch)
+        compiled = [float(r) for r in results]
+        held["problem"] = None
+        eager = feeds()
+        for batch in batches(eager):
+            plain = [float(r) for r in update(eager, batch)]
+        if not np.allclose(compiled, plain, rtol=1e-5, atol=1e-6, equal_nan=True):
+            shown = ", ".join
+            held["problem"] = (f"they give {shown(f'{v:.6g}' for v in compiled)} there, "
+                               f"{shown(f'{v:.6g}' for v in plain)} run eagerly on the same batches")
+        return {name: value for (name, *_), value in zip(fed, compiled)}
+
+    def gate():
+        if held["problem"]:
+            raise RuntimeError(f"fit and evaluate run metrics in a compiled step (a tf.function) by default, and "
+                               f"{held['problem']}: see '{label}'")
+
+    ctx.case(label, run)
+    return gate
+
+
 def _fit_evaluate(ctx, what, build_metrics, names, x, y, weight, loss, out_units, out_activation, fit=True):
     """A tiny model with set weights, compiled with the metrics, fit 2 epochs (if `fit`), evaluated.
 
     `build_metrics()` gives (metrics, weighted_metrics): Keras 3 hands sample_weight only to the
-    second list, so evaluate(sample_weight=w) checks the weighting inside a real loop."""
+    second list, so evaluate(sample_weight=w) checks the weighting inside a real loop. The loops
+    run eagerly (run_eagerly=True: the same values, without tracing a step per model);
+    `_compiled_step` judges the metrics where fit and evaluate compile them."""
     import keras
+    import numpy as np
 
     model = keras.Sequential([keras.Input((x.shape[1],)), keras.layers.Dense(6, activation="tanh"),
                               keras.layers.Dense(out_units, activation=out_activation)])
@@ -181,25 +244,41 @@ def _fit_evaluate(ctx, what, build_metrics, names, x, y, weight, loss, out_units
     held = {}
 
     def compiled():
+        gate()
         if "error" in held:
             raise RuntimeError(f"the model could not be compiled with these metrics: {held['error']}")
         if not model.compiled:
             try:
                 metrics, weighted = build_metrics()
                 model.compile(optimizer=keras.optimizers.SGD(0.5), loss=loss, metrics=metrics,
-                              weighted_metrics=weighted, jit_compile=False)
+                              weighted_metrics=weighted, run_eagerly=True, jit_compile=False)
             except Exception as exc:
                 held["error"] = f"{type(exc).__name__}: {exc}".splitlines()[0]
                 raise
         return model
 
-    def train():
-        return _pick(compiled().fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0).history, names)
+    def batches(*arrays):
+        """The batches fit(x, y, batch_size=16, shuffle=False) makes, as a tf.data.Dataset: Keras
+        then skips building its own pipeline for arrays, which costs more than the steps."""
+        import tensorflow as tf
 
-    def evaluate(**kw):
-        return _pick(compiled().evaluate(x, y, batch_size=16, verbose=0, return_dict=True, **kw), names)
+        return tf.data.Dataset.from_tensor_slices(arrays).batch(16)
+
+    def train():
+        return _pick(compiled().fit(batches(x, y), epochs=2, shuffle=False, verbose=0).history, names)
+
+    def evaluate(sample_weight=None):
+        data = batches(x, y) if sample_weight is None else batches(x, y, sample_weight)
+        return _pick(compiled().evaluate(data, verbose=0, return_dict=True), names)
+
+    def feeds():
+        metrics, weighted = build_metrics()
+        y_pred = np.asarray(model(x))
+        return ([(name, m, y, y_pred, None) for name, m in zip(names, metrics)]
+                + [(name, m, y, y_pred, weight) for name, m in zip(names[len(metrics):], weighted)])
 
     n = len(x)
+    gate = _compiled_step(ctx, what, n, feeds)
     if fit:
         ctx.case(f"{what}: metrics in the history of fit(x, y, batch_size=16, epochs=2) on {n} samples", train)
     after = " after fit" if fit else f" on {n} samples"
@@ -269,9 +348,9 @@ def topk_in_fit(sub, ctx):
     "TopKAccuracy in model.compile(metrics=[...]): the values fit() and evaluate() report."
     import numpy as np
 
-    x = ctx.rng.normal(size=(40, 4)).astype("float32")
-    labels = ctx.rng.integers(0, 6, size=40)
-    weight = ctx.rng.uniform(0.0, 2.0, size=40).astype("float32")
+    x = ctx.rng.normal(size=(24, 4)).astype("float32")
+    labels = ctx.rng.integers(0, 6, size=24)
+    weight = ctx.rng.uniform(0.0, 2.0, size=24).astype("float32")
     _fit_evaluate(ctx, "one-hot labels, metrics=[TopKAccuracy(k=2, name='top2')], "
                   "weighted_metrics=[TopKAccuracy(k=2, name='weighted_top2')]",
                   lambda: ([sub.TopKAccuracy(k=2, name="top2")], [sub.TopKAccuracy(k=2, name="weighted_top2")]),
@@ -322,9 +401,9 @@ def binary_reset_config(sub, ctx):
 @check(points=2, compare=SAME, forbid=BINARY_BUILTINS, reference="oracle")
 def binary_in_fit(sub, ctx):
     "BinaryPrecision and BinaryRecall in model.compile(metrics=[...]) of a sigmoid classifier."
-    x = ctx.rng.normal(size=(40, 3)).astype("float32")
-    y = ctx.rng.integers(0, 2, size=(40, 1)).astype("float32")
-    weight = ctx.rng.uniform(0.0, 2.0, size=40).astype("float32")
+    x = ctx.rng.normal(size=(24, 3)).astype("float32")
+    y = ctx.rng.integers(0, 2, size=(24, 1)).astype("float32")
+    weight = ctx.rng.uniform(0.0, 2.0, size=24).astype("float32")
     _fit_evaluate(ctx, "metrics=[BinaryPrecision(threshold=0.5, name='p')], "
                   "weighted_metrics=[BinaryRecall(threshold=0.625, name='r'), BinaryPrecision(name='wp')]",
                   lambda: ([sub.BinaryPrecision(threshold=0.5, name="p")],

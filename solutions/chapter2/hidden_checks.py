@@ -47,7 +47,7 @@ def compile_random(sub, ctx):
     for kind, y, last in [("one-hot", np.eye(n_classes, dtype="float32")[labels], "linear"),
                           ("integer", labels, "softmax")]:
         label = (f"compile_classifier(model with a {last} last layer, {kind} labels of shape "
-                 f"{y.shape}, learning_rate={learning_rate}), then fit 2 epochs")
+                 f"{y.shape}, learning_rate={learning_rate}), then train_on_batch on 3 batches of 16")
         ctx.case(label, _fit_compiled, sub, x, y, last, learning_rate, base, n_classes=n_classes)
 
 
@@ -56,7 +56,7 @@ def fit_random(sub, ctx):
     "fit_and_evaluate with other data, epochs and batch size."
     base = int(ctx.rng.integers(2**31))
     epochs, batch_size = int(ctx.rng.integers(2, 5)), int(ctx.rng.choice([8, 12]))
-    _fit_and_evaluate_case(sub, ctx, base, 48, 20, 4, 4, epochs=epochs, batch_size=batch_size)
+    _fit_and_evaluate_case(sub, ctx, base, 24, 12, 4, 4, epochs=epochs, batch_size=batch_size)
 
 
 @check(points=1, compare=_stats_or_close,

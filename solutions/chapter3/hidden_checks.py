@@ -1,7 +1,7 @@
 """Hidden checks of chapter 3: fresh random streams and a random model, judged against Keras'
 own metrics (solutions/chapter3/oracle.py)."""
 
-from checks import BINARY_BUILTINS, TOPK_BUILTINS
+from checks import BINARY_BUILTINS, TOPK_BUILTINS, _compiled_step
 from grader.checks import check
 from grader.judges import close
 
@@ -96,7 +96,7 @@ def random_model_evaluate(sub, ctx):
     rng = ctx.rng
     classes, features = int(rng.integers(3, 9)), int(rng.integers(2, 7))
     k, batch = int(rng.integers(1, classes)), int(rng.integers(5, 17))
-    n = int(rng.integers(30, 61))
+    n = int(rng.integers(20, 41))
     x = rng.normal(size=(n, features)).astype("float32")
     labels = rng.integers(0, classes, size=n)
     weight = rng.uniform(0.0, 2.0, size=n).astype("float32")
@@ -110,12 +110,13 @@ def random_model_evaluate(sub, ctx):
     held = {}
 
     def evaluate(part):
+        gate()
         if "compiled" not in held:
             model.compile(loss={"scores": "sparse_categorical_crossentropy", "positive": "binary_crossentropy"},
                           weighted_metrics={"scores": [sub.TopKAccuracy(k=k, sparse=True, name="topk")],
                                             "positive": [sub.BinaryPrecision(threshold=0.5, name="precision"),
                                                          sub.BinaryRecall(threshold=0.5, name="recall")]},
-                          jit_compile=False)
+                          run_eagerly=True, jit_compile=False)
             held["compiled"] = True
         rows = slice(0, n // 2) if part == 0 else slice(n // 2, n)
         logs = model.evaluate(x[rows], {key: v[rows] for key, v in y.items()}, sample_weight=weight[rows],
@@ -125,7 +126,15 @@ def random_model_evaluate(sub, ctx):
             raise KeyError(f"expected topk, precision and recall in the logs, got {sorted(logs)}")
         return wanted
 
+    def feeds():
+        out = {key: np.asarray(v) for key, v in model(x).items()}
+        return [("topk", sub.TopKAccuracy(k=k, sparse=True, name="topk"), y["scores"], out["scores"], weight),
+                ("precision", sub.BinaryPrecision(threshold=0.5, name="precision"), y["positive"], out["positive"],
+                 weight),
+                ("recall", sub.BinaryRecall(threshold=0.5, name="recall"), y["positive"], out["positive"], weight)]
+
     what = (f"a model with a {classes}-class softmax head (TopKAccuracy(k={k}, sparse=True)) and a sigmoid "
             f"head (BinaryPrecision, BinaryRecall), {n} samples, batch_size={batch}")
+    gate = _compiled_step(ctx, f"{what}, with sample_weight", n, feeds)
     ctx.case(f"{what}: evaluate() on the first half, with sample_weight", evaluate, 0)
     ctx.case(f"{what}: evaluate() again on the second half (metrics must have been reset)", evaluate, 1)
