@@ -322,7 +322,10 @@ def _fit_compiled(sub, x, y, last_activation, learning_rate, base, n_classes=Non
     outputs = keras.ops.convert_to_tensor(np.asarray(model(x[:16])))
     plain = float(model.compute_loss(x=x[:16], y=y[:16], y_pred=outputs))
     model.run_eagerly = True
-    steps = [model.train_on_batch(x[i:i + 16], y[i:i + 16], return_dict=True) for i in range(0, len(x), 16)]
+    steps = []
+    for i in range(0, len(x), 16):
+        model.reset_metrics()  # each step's own loss: Keras 3.13 (Colab's) carries the means across calls
+        steps.append(model.train_on_batch(x[i:i + 16], y[i:i + 16], return_dict=True))
     return {
         "returns the model": returned is model,
         "loss of the model's outputs handed over as plain numbers": plain,
