@@ -43,7 +43,7 @@ from grader.bans import forbidden_uses  # noqa: E402
 from grader.judges import judge_cases  # noqa: E402
 from grader.models import Observation  # noqa: E402
 from grader.sandbox.plan import MALLOC_ENV  # noqa: E402
-from grader.sandbox.worker import warm_up  # noqa: E402
+from grader.sandbox.worker import huge_pages, warm_up  # noqa: E402
 from grader.session import Session  # noqa: E402
 from grader.submission import syntax_error  # noqa: E402
 from grader.validate import load_mutant, mutants, mutate  # noqa: E402
@@ -104,6 +104,7 @@ def bare_fork_exit(times: int = 20) -> float:
     import tensorflow  # noqa: F401
 
     warm_up()
+    huge_pages()  # as a batch worker has after its first job
     spent = []
     for _ in range(times):
         start = time.perf_counter()

@@ -112,7 +112,7 @@ def _python_paths(course_root: Path) -> list[Path]:
     return [p for p in keep if not any(q in p.parents for q in keep)]
 
 
-# malloc in the worker: two arenas, in huge pages where the kernel allows (see worker._huge_pages)
+# malloc in the worker: two arenas, in huge pages where the kernel allows (see worker.huge_pages)
 MALLOC_ENV = {"MALLOC_ARENA_MAX": "2", "GLIBC_TUNABLES": "glibc.malloc.hugetlb=1"}
 PASSED_ON = ("LD_LIBRARY_PATH",)  # of the grader's environment, the worker needs only these (CUDA's
 # libraries on Colab); the rest (tokens, $GITHUB_OUTPUT, PYTHON* variables) never reaches a job
