@@ -97,6 +97,15 @@ def baseline_one(chapter_name: str, source: str, reference_file: str) -> None:
     print(grade_in_process(chapter, Path(source), reference))
 
 
+def _last_number(printed: str) -> float:
+    """The score a baseline child printed last (a submission may print before it), -1 if none."""
+    lines = printed.strip().splitlines()
+    try:
+        return float(lines[-1])
+    except (IndexError, ValueError):
+        return -1.0
+
+
 def bare_fork_exit(times: int = 20) -> float:
     """Median seconds to fork a process that has imported TensorFlow and warmed up like a batch
     worker (same malloc settings, same warm-up), have the child exit at once, and reap it: the
@@ -207,15 +216,15 @@ def main() -> None:
                                                           capture_output=True, text=True), paths))
         baseline_wall = time.monotonic() - start
 
-    agree = [abs(float(o.stdout.strip() or -1) - rows[p.stem]) < 1e-3 for o, p in zip(outs, paths)]
+    agree = [abs(_last_number(o.stdout) - rows[p.stem]) < 1e-3 for o, p in zip(outs, paths)]
     same_warm = [abs(w - rows[p.stem]) < 1e-3 for w, p in zip(warm_scores, paths)]
     batch_rate, base_rate = 60 * args.n / batch_wall, 60 * args.n / baseline_wall
     print(f"{chapter.name}, N = {args.n} submissions, --jobs {args.jobs}, {os.cpu_count()} cores")
     print(f"batch     {batch_wall:7.1f} s  {batch_rate:7.1f} submissions/min (TensorFlow import and reference run included)")
     print(f"baseline  {baseline_wall:7.1f} s  {base_rate:7.1f} submissions/min (fresh process per submission, {args.jobs} at a time)")
     print(f"ratio     {batch_rate / base_rate:7.1f}x   (target >= 3x)")
-    print(f"throughput {batch_rate:6.1f} submissions/min: target >= {THROUGHPUT_TARGET:g} on every chapter "
-          f"(chapter4 the heaviest): {'ok' if batch_rate >= THROUGHPUT_TARGET else 'SLOW'}")
+    print(f"throughput {batch_rate:6.1f} submissions/min: target >= {THROUGHPUT_TARGET:g} on every chapter: "
+          f"{'ok' if batch_rate >= THROUGHPUT_TARGET else 'SLOW'}")
     print(f"per submission: {batch_each * 1000:.0f} ms in the batch (fork, sandbox, probes, judging) vs "
           f"{warm_each * 1000:.0f} ms for the checks alone in a warm process: "
           f"{batch_each / warm_each:.2f}x (target <= 1.5x)")
