@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import sys
+import threading
 from pathlib import Path
 from typing import Any, Callable, get_args
 
@@ -21,6 +22,7 @@ from grader.models import Stack, SubmissionResult
 from grader.sandbox.devices import DEVICES
 from grader.render import Progress, batch_table, shown_name, submission_text
 from grader.notebook import write_notebook
+from grader.pictures import preload
 from grader.platforms.classroom import WORKFLOW_PATH, grade_work
 from grader.platforms.classroom import report as classroom_report, workflow as classroom_workflow
 from grader.platforms.gradescope import AutograderConfig, Visibility, write_autograder
@@ -164,6 +166,8 @@ def check_cmd(chapter: str, submission: Path | None, only_checks: tuple[str, ...
     the_course = _course(course)
     chap = the_course.chapter(chapter)
     graded = only(chap, list(only_checks))
+    if any(c.picture for c in graded.checks):  # drawn after grading: imported meanwhile
+        threading.Thread(target=preload, daemon=True).start()
     with spinner("starting the sandbox", enabled=not as_json):  # TensorFlow's import: seconds
         session = Session(the_course, seed=seed, device=device, cached=True)
     with session:
