@@ -36,7 +36,8 @@ class RecordedReference(Model):
     observations: dict[str, Observation]  # public checks only
 
 
-def _sha256(parts: list[tuple[str, str]]) -> str:
+def fingerprint(parts: list[tuple[str, str]]) -> str:
+    """sha256 of named texts, in order (a recording's fingerprints, the reference cache's key)."""
     digest = hashlib.sha256()
     for name, text in parts:  # line endings normalised: a checkout on Windows is the same course
         for piece in (name, "\0", text.replace("\r\n", "\n"), "\0"):
@@ -45,11 +46,11 @@ def _sha256(parts: list[tuple[str, str]]) -> str:
 
 
 def checks_fingerprint(chapter: Chapter) -> str:
-    return _sha256([(CHECKS_FILE, (chapter.exercise_dir / CHECKS_FILE).read_text(encoding="utf-8"))])
+    return fingerprint([(CHECKS_FILE, (chapter.exercise_dir / CHECKS_FILE).read_text(encoding="utf-8"))])
 
 
 def reference_fingerprint(chapter: Chapter) -> str:
-    return _sha256(sorted(reference_files(chapter).items()))
+    return fingerprint(sorted(reference_files(chapter).items()))
 
 
 def recorded_path(chapter: Chapter) -> Path:

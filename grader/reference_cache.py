@@ -17,7 +17,6 @@ cache that cannot be read or written is no error: the reference is observed live
 
 from __future__ import annotations
 
-import hashlib
 import os
 import platform
 import tempfile
@@ -30,6 +29,7 @@ from grader.course import Chapter
 from grader.grading import reference_files, reference_observations
 from grader.judges import reference_problem
 from grader.models import Limits, Model, Observation, WorkerInfo
+from grader.recorded import fingerprint
 from grader.sandbox.client import Worker
 
 CACHE_ENV = "TF_GRADER_CACHE"
@@ -50,22 +50,14 @@ def cache_dir() -> Path | None:
 
 
 def cache_key(chapter: Chapter, seed: int, info: WorkerInfo) -> str:
-    digest = hashlib.sha256()
-
-    def part(*texts: str) -> None:
-        for text in texts:
-            digest.update(text.encode("utf-8", "surrogatepass") + b"\0")
-
-    part(chapter.name, str(seed), info.model_dump_json(exclude={"uid"}), platform.machine(), _cpu())
-    part(*(c.name for c in chapter.checks))
-    for name, text in sorted(chapter.check_sources.items()):
-        part(name, text)
-    for name, text in sorted(reference_files(chapter).items()):
-        part(name, text)
     package = Path(grader.__file__).parent
-    for path in sorted(package.rglob("*.py")):
-        part(str(path.relative_to(package)), path.read_text(encoding="utf-8"))
-    return digest.hexdigest()
+    return fingerprint([
+        ("chapter", chapter.name), ("seed", str(seed)), ("stack", info.model_dump_json(exclude={"uid"})),
+        ("machine", platform.machine()), ("cpu", _cpu()), ("checks observed", " ".join(c.name for c in chapter.checks)),
+        *sorted(chapter.check_sources.items()),
+        *sorted(reference_files(chapter).items()),
+        *((str(p.relative_to(package)), p.read_text(encoding="utf-8")) for p in sorted(package.rglob("*.py"))),
+    ])  # fmt: skip
 
 
 def _cpu() -> str:

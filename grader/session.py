@@ -47,7 +47,7 @@ class Session:
         self._owned = workers is None
         if workers is not None and any(w.course_root != course.root for w in workers):
             raise ValueError("workers of another course")
-        self.workers = workers[:jobs] if workers else [
+        self.workers = workers[:jobs] if workers is not None else [
             Worker(course.root, device=device, index=i, share=jobs) for i in range(jobs)
         ]
         try:
@@ -98,8 +98,11 @@ class Session:
         )  # fmt: skip
 
     def close(self) -> None:
-        for worker in getattr(self, "workers", []) if getattr(self, "_owned", True) else []:
-            worker.shutdown()
+        """Stops the workers this session started (all of them started, or some, when one
+        failed to start); borrowed ones stay warm for their owner."""
+        if self._owned:
+            for worker in getattr(self, "workers", []):
+                worker.shutdown()
 
     def __enter__(self) -> "Session":
         return self
